@@ -1,0 +1,5 @@
+"""python -m composeswarm."""
+
+from composeswarm.cli import main
+
+main()

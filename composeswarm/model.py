@@ -1,0 +1,63 @@
+"""The resolved compose project: the contract between loading and conversion.
+
+The loader (load -> interpolate -> schema -> checks) produces a `Project`. Its sections hold plain
+mappings in exactly the shape `docker stack config` prints (docker CLI 28): long syntax for ports,
+volumes, secrets and configs; `environment` as a mapping whose values are strings or None (env_file
+already merged in, as docker does); absolute paths for bind sources, env files and secret/config
+files; durations kept as the strings the user wrote (the converter parses them). Keys docker drops
+are dropped; unknown-but-allowed keys (x-*) are kept only under `extras`.
+
+Conversion reads a `Project` and never looks back at the files, so it stays pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from composeswarm.errors import Path
+
+Mapping = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a value came from."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A validated, interpolated, merged compose project."""
+
+    version: str
+    services: dict[str, Mapping]
+    networks: dict[str, Mapping] = field(default_factory=dict)
+    volumes: dict[str, Mapping] = field(default_factory=dict)
+    secrets: dict[str, Mapping] = field(default_factory=dict)
+    configs: dict[str, Mapping] = field(default_factory=dict)
+    working_dir: str = "."
+    files: tuple[str, ...] = ()
+    # key path (as in errors.Path) -> where it was written; used by later stages to point at the file
+    positions: dict[Path, Position] = field(default_factory=dict, compare=False, repr=False)
+
+    def position(self, path: Path) -> Position | None:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        while path:
+            pos = self.positions.get(path)
+            if pos is not None:
+                return pos
+            path = path[:-1]
+        return None
+
+    def to_dict(self) -> Mapping:
+        """The project as `docker stack config` prints it (empty sections left out)."""
+        out: Mapping = {"version": self.version, "services": self.services}
+        for name in ("networks", "volumes", "secrets", "configs"):
+            section = getattr(self, name)
+            if section:
+                out[name] = section
+        return out
