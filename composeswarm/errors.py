@@ -73,6 +73,10 @@ class InputError(ComposeSwarmError):
 class EngineError(ComposeSwarmError):
     """The engine refused a call or could not be reached."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 @dataclass
 class PartialDeployError(ComposeSwarmError):

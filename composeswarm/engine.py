@@ -1,0 +1,317 @@
+"""The gateway to the Docker Engine: the only module that imports `docker`.
+
+It speaks the Engine API in its own JSON shapes (the ones `docker service inspect` shows), so specs
+built by `composeswarm.convert` go over the wire untouched. Every call that fails becomes an
+`EngineError` naming the call and the object. Nothing here decides anything: callers do.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import docker.errors
+from docker.api.client import APIClient
+
+from composeswarm.errors import EngineError
+
+STACK_LABEL = "com.docker.stack.namespace"
+IMAGE_LABEL = "com.docker.stack.image"
+
+Json = dict[str, Any]
+
+
+@dataclass
+class LiveStack:
+    """Everything the engine holds for one stack, read with one list call per kind."""
+
+    stack: str
+    services: list[Json] = field(default_factory=list)
+    networks: list[Json] = field(default_factory=list)
+    secrets: list[Json] = field(default_factory=list)
+    configs: list[Json] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        """True when the engine has nothing labelled with this stack."""
+        return not (self.services or self.networks or self.secrets or self.configs)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the engine is and how to talk to it, as the docker CLI resolves it."""
+
+    host: str
+    source: str  # what chose it: --context NAME, DOCKER_HOST, DOCKER_CONTEXT, current context, default
+    tls: Any = None
+
+
+def resolve_endpoint(context: str | None = None) -> Endpoint:
+    """Pick the engine as the docker CLI does: --context, DOCKER_HOST, DOCKER_CONTEXT, config, default."""
+    from docker.context import ContextAPI
+    from docker.utils import kwargs_from_env
+
+    if context is None and os.environ.get("DOCKER_HOST"):
+        kwargs = kwargs_from_env()
+        return Endpoint(kwargs["base_url"], "DOCKER_HOST", kwargs.get("tls"))
+    name = context or os.environ.get("DOCKER_CONTEXT")
+    source = f"--context {name}" if context else ("DOCKER_CONTEXT" if name else "current context")
+    if name is None:
+        current = ContextAPI.get_current_context()
+        name = current.Name if current is not None else "default"
+    if name == "default":
+        kwargs = kwargs_from_env()
+        base = kwargs.get("base_url") or "unix:///var/run/docker.sock"
+        return Endpoint(base, "default" if source == "current context" else source, kwargs.get("tls"))
+    try:
+        ctx = ContextAPI.get_context(name)
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"docker context {name!r} cannot be read: {exc}") from exc
+    if ctx is None:
+        raise EngineError(f"docker context {name!r} does not exist ({source})")
+    return Endpoint(ctx.Host or "unix:///var/run/docker.sock", f"{source} {name}", ctx.TLSConfig)
+
+
+class Engine:
+    """A thin, typed wrapper over the Engine API."""
+
+    def __init__(self, api: APIClient, endpoint: Endpoint) -> None:
+        self._api = api
+        self.endpoint = endpoint
+        self.calls: list[str] = []  # every write call made, in order ("create service x_web", ...)
+
+    # --- connecting -------------------------------------------------------------------------------
+
+    @classmethod
+    def connect(cls, context: str | None = None, timeout: int = 60) -> Engine:
+        """Connect to the engine the docker CLI would use; EngineError naming it when unreachable."""
+        endpoint = resolve_endpoint(context)
+        try:
+            api = APIClient(base_url=endpoint.host, version="auto", tls=endpoint.tls, timeout=timeout)
+        except docker.errors.DockerException as exc:
+            raise EngineError(
+                f"cannot reach the Docker engine at {endpoint.host} (from {endpoint.source}): {_reason(exc)}"
+            ) from exc
+        return cls(api, endpoint)
+
+    def info(self) -> Json:
+        """GET /info."""
+        return self._call("read engine info", self._api.info)  # type: ignore[no-any-return]
+
+    def require_manager(self) -> None:
+        """Fail unless this engine is a swarm manager, with the command that fixes it."""
+        info = self.info()
+        swarm = info.get("Swarm") or {}
+        if not swarm.get("ControlAvailable"):
+            state = swarm.get("LocalNodeState") or "inactive"
+            raise EngineError(
+                f"the engine at {self.endpoint.host} is not a swarm manager (swarm state: {state}); "
+                'run "docker swarm init --advertise-addr 127.0.0.1" or "docker swarm join" first'
+            )
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def read_stack(self, stack: str) -> LiveStack:
+        """Services, networks, secrets and configs carrying the stack label: four list calls."""
+        filters = {"label": [f"{STACK_LABEL}={stack}"]}
+        return LiveStack(
+            stack=stack,
+            services=self._get("list services", "/services", {"filters": json.dumps(filters)}),
+            networks=self._get("list networks", "/networks", {"filters": json.dumps(filters)}),
+            secrets=self._get("list secrets", "/secrets", {"filters": json.dumps(filters)}),
+            configs=self._get("list configs", "/configs", {"filters": json.dumps(filters)}),
+        )
+
+    def list_stacks_services(self) -> list[Json]:
+        """Every service that carries a stack label (any stack)."""
+        filters = {"label": [STACK_LABEL]}
+        return self._get("list services", "/services", {"filters": json.dumps(filters)})  # type: ignore[no-any-return]
+
+    def list_networks(self, names: list[str] | None = None) -> list[Json]:
+        """Networks, optionally filtered by name (the engine matches substrings: callers compare)."""
+        params = {"filters": json.dumps({"name": names})} if names else None
+        return self._get("list networks", "/networks", params)  # type: ignore[no-any-return]
+
+    def list_secrets(self, names: list[str] | None = None) -> list[Json]:
+        """Secrets, optionally filtered by name."""
+        params = {"filters": json.dumps({"name": names})} if names else None
+        return self._get("list secrets", "/secrets", params)  # type: ignore[no-any-return]
+
+    def list_configs(self, names: list[str] | None = None) -> list[Json]:
+        """Configs, optionally filtered by name."""
+        params = {"filters": json.dumps({"name": names})} if names else None
+        return self._get("list configs", "/configs", params)  # type: ignore[no-any-return]
+
+    def list_services(self, filters: dict[str, list[str]] | None = None) -> list[Json]:
+        """Services, optionally filtered (label, name, id)."""
+        params = {"filters": json.dumps(filters)} if filters else None
+        return self._get("list services", "/services", params)  # type: ignore[no-any-return]
+
+    def list_tasks(self, filters: dict[str, list[str]] | None = None) -> list[Json]:
+        """Tasks, optionally filtered (service, label, desired-state, node)."""
+        params = {"filters": json.dumps(filters)} if filters else None
+        return self._get("list tasks", "/tasks", params)  # type: ignore[no-any-return]
+
+    def list_nodes(self) -> list[Json]:
+        """Swarm nodes."""
+        return self._get("list nodes", "/nodes", None)  # type: ignore[no-any-return]
+
+    def inspect_service(self, ident: str) -> Json:
+        """GET /services/{id}."""
+        return self._get(f"inspect service {ident}", f"/services/{ident}", None)  # type: ignore[no-any-return]
+
+    def inspect_network(self, ident: str) -> Json | None:
+        """GET /networks/{id}, or None when it does not exist."""
+        try:
+            return self._get(f"inspect network {ident}", f"/networks/{ident}", None)  # type: ignore[no-any-return]
+        except EngineError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def distribution_inspect(self, image: str, registry_auth: str | None = None) -> Json:
+        """GET /distribution/{image}/json: the digest and platforms of an image on its registry."""
+        headers = {"X-Registry-Auth": registry_auth} if registry_auth else None
+        return self._get(f"resolve image {image}", f"/distribution/{image}/json", None, headers)  # type: ignore[no-any-return]
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def create_network(self, body: Json) -> str:
+        """POST /networks/create; returns the ID."""
+        res = self._post(f"create network {body.get('Name')}", "/networks/create", body)
+        return str(res["Id"])
+
+    def remove_network(self, ident: str, name: str | None = None) -> None:
+        """DELETE /networks/{id}."""
+        self._delete(f"remove network {name or ident}", f"/networks/{ident}")
+
+    def create_secret(self, spec: Json) -> str:
+        """POST /secrets/create; `spec["Data"]` as bytes (encoded here)."""
+        res = self._post(f"create secret {spec.get('Name')}", "/secrets/create", _encode_data(spec))
+        return str(res["ID"])
+
+    def update_secret(self, ident: str, version: int, spec: Json) -> None:
+        """POST /secrets/{id}/update (swarm accepts label changes only)."""
+        self._post(f"update secret {spec.get('Name')}", f"/secrets/{ident}/update", _encode_data(spec), {"version": version})
+
+    def remove_secret(self, ident: str, name: str | None = None) -> None:
+        """DELETE /secrets/{id}."""
+        self._delete(f"remove secret {name or ident}", f"/secrets/{ident}")
+
+    def create_config(self, spec: Json) -> str:
+        """POST /configs/create; `spec["Data"]` as bytes (encoded here)."""
+        res = self._post(f"create config {spec.get('Name')}", "/configs/create", _encode_data(spec))
+        return str(res["ID"])
+
+    def update_config(self, ident: str, version: int, spec: Json) -> None:
+        """POST /configs/{id}/update (swarm accepts label changes only)."""
+        self._post(f"update config {spec.get('Name')}", f"/configs/{ident}/update", _encode_data(spec), {"version": version})
+
+    def remove_config(self, ident: str, name: str | None = None) -> None:
+        """DELETE /configs/{id}."""
+        self._delete(f"remove config {name or ident}", f"/configs/{ident}")
+
+    def create_service(self, spec: Json, registry_auth: str | None = None) -> tuple[str, list[str]]:
+        """POST /services/create; returns (ID, warnings)."""
+        headers = {"X-Registry-Auth": registry_auth} if registry_auth else None
+        res = self._post(f"create service {spec.get('Name')}", "/services/create", spec, None, headers)
+        return str(res["ID"]), list(res.get("Warnings") or [])
+
+    def update_service(
+        self, ident: str, version: int, spec: Json, registry_auth: str | None = None
+    ) -> list[str]:
+        """POST /services/{id}/update with the whole spec and the live version; returns warnings."""
+        headers = {"X-Registry-Auth": registry_auth} if registry_auth else None
+        res = self._post(
+            f"update service {spec.get('Name')}", f"/services/{ident}/update", spec, {"version": version}, headers
+        )
+        return list((res or {}).get("Warnings") or [])
+
+    def remove_service(self, ident: str, name: str | None = None) -> None:
+        """DELETE /services/{id}."""
+        self._delete(f"remove service {name or ident}", f"/services/{ident}")
+
+    # --- registry auth ------------------------------------------------------------------------------
+
+    def registry_auth_for(self, image: str) -> str | None:
+        """The X-Registry-Auth header for an image's registry, from the docker CLI config (or None)."""
+        from docker import auth
+
+        registry, _ = auth.resolve_repository_name(image.split("@")[0])
+        config = auth.load_config()
+        creds = auth.resolve_authconfig(config, registry)
+        if not creds:
+            return None
+        return auth.encode_header(creds)  # type: ignore[no-any-return]
+
+    # --- plumbing -----------------------------------------------------------------------------------
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except docker.errors.APIError as exc:
+            raise EngineError(f"{what}: {_reason(exc)}", status=exc.status_code) from exc
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"{what}: {_reason(exc)}") from exc
+        except OSError as exc:  # connection refused, socket missing
+            raise EngineError(
+                f"{what}: cannot reach the Docker engine at {self.endpoint.host} (from {self.endpoint.source}): {exc}"
+            ) from exc
+
+    def _get(self, what: str, path: str, params: Any, headers: dict[str, str] | None = None) -> Any:
+        api = self._api
+
+        def go() -> Any:
+            return api._result(api._get(api._url(path_fmt(path)), params=params, headers=headers), True)
+
+        return self._call(what, go)
+
+    def _post(
+        self,
+        what: str,
+        path: str,
+        body: Json,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        api = self._api
+        self.calls.append(what)
+
+        def go() -> Any:
+            hdrs = {"Content-Type": "application/json", **(headers or {})}
+            res = api._post(api._url(path_fmt(path)), data=json.dumps(body), params=params, headers=hdrs)
+            api._raise_for_status(res)
+            return res.json() if res.content else None
+
+        return self._call(what, go)
+
+    def _delete(self, what: str, path: str) -> None:
+        api = self._api
+        self.calls.append(what)
+
+        def go() -> None:
+            api._raise_for_status(api._delete(api._url(path_fmt(path))))
+
+        self._call(what, go)
+
+
+def path_fmt(path: str) -> str:
+    """Escape braces so docker's `_url` formatter leaves the path alone."""
+    return path.replace("{", "{{").replace("}", "}}")
+
+
+def _encode_data(spec: Json) -> Json:
+    data = spec.get("Data")
+    if isinstance(data, (bytes, bytearray)):
+        spec = dict(spec, Data=base64.b64encode(bytes(data)).decode("ascii"))
+    return spec
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, docker.errors.APIError) and exc.explanation:
+        return str(exc.explanation)
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
