@@ -1,0 +1,56 @@
+# Shared helpers for the scripts in this folder; source it, don't run it.
+# shellcheck shell=bash
+
+# The tests compare against the docker CLI 28.2 in /usr/local/bin; Debian's docker.io puts a 20.10
+# client in /usr/bin, so /usr/local/bin must come first whenever it holds a docker.
+if [[ -x /usr/local/bin/docker && ":$PATH:" != ":/usr/local/bin:"* ]]; then
+    PATH="/usr/local/bin:$PATH"
+fi
+# dockerd, iptables and friends live in sbin, which a non-login shell may lack.
+for _d in /usr/sbin /sbin; do
+    [[ ":$PATH:" == *":$_d:"* ]] || PATH="$PATH:$_d"
+done
+export PATH
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export REPO_ROOT
+
+# Where our own logs and scratch files go unless told otherwise.
+CS_STATE_DIR="${COMPOSESWARM_STATE_DIR:-$REPO_ROOT/.cache/composeswarm}"
+
+log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# engine_answers: true when `docker info` reaches an engine (DOCKER_HOST is honoured by the CLI).
+engine_answers() { docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; }
+
+# as_root CMD...: run CMD as root (sudo when we are not root and it exists).
+as_root() {
+    if [[ $EUID -eq 0 ]]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+    else die "need root to run: $*"
+    fi
+}
+
+# apt_install PKG...: install the Debian packages that are not installed yet; update the lists only
+# when something is missing.
+apt_install() {
+    local missing=() p
+    # RUNLEVEL=1: invoke-rc.d starts no service (docker-registry would take port 5000, docker.io an engine without our settings).
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    command -v apt-get >/dev/null 2>&1 || die "missing packages ${missing[*]} and no apt-get to install them"
+    log "installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# image_exists REF: true when the engine has an image with that reference.
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# tar_rootfs DIR: write a reproducible tar of DIR to stdout (fixed owner and times).
+tar_rootfs() {
+    tar -C "$1" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf - .
+}
