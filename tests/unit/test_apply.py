@@ -1,0 +1,161 @@
+"""apply_plan against a fake gateway: order, whole-spec updates, IDs, waves, partial failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from composeswarm.apply import Refs, apply_plan
+from composeswarm.errors import PartialDeployError
+from composeswarm.plan import Change, Plan
+from tests.unit.apply_fakes import FakeGateway, bind_names
+
+
+def svc(name: str, image: str = "local/busybox:1", nets: tuple[str, ...] = ("s_default",), **task: Any) -> dict[str, Any]:
+    return {
+        "Name": name,
+        "Labels": {"com.docker.stack.namespace": "s", "com.docker.stack.image": image},
+        "TaskTemplate": {
+            "ContainerSpec": {"Image": image},
+            "Networks": [{"Target": n} for n in nets],
+            **task,
+        },
+    }
+
+
+def live_svc(name: str, version: int = 7, force: int = 0) -> dict[str, Any]:
+    spec = svc(name)
+    if force:
+        spec["TaskTemplate"]["ForceUpdate"] = force
+    return {"ID": f"live-{name}", "Version": {"Index": version}, "Spec": spec}
+
+
+NET = Change("network", "s_default", "create", desired={"Driver": "overlay", "Labels": {"com.docker.stack.namespace": "s"}})
+SECRET = Change("secret", "s_pw", "create", desired={"Labels": {}, "Data": b"x"})
+CONFIG = Change("config", "s_conf", "create", desired={"Labels": {}, "Data": b"y"})
+
+
+def run(changes: list[Change], gw: FakeGateway | None = None, **kw: Any) -> tuple[FakeGateway, Any]:
+    gw = gw or FakeGateway()
+    result = apply_plan(Plan("s", tuple(changes)), gw, bind=bind_names, **kw)
+    return gw, result
+
+
+@pytest.mark.parametrize(
+    ("changes", "calls", "applied"),
+    [
+        pytest.param([], [], [], id="no changes, no calls"),
+        pytest.param(
+            [Change("service", "s_web", "create", desired=svc("s_web")), CONFIG, SECRET, NET],
+            ["create network s_default", "create secret s_pw", "create config s_conf", "create service s_web"],
+            ["create network s_default", "create secret s_pw", "create config s_conf", "create service s_web"],
+            id="networks, secrets, configs, then services",
+        ),
+        pytest.param(
+            [Change("service", "s_old", "remove", live=live_svc("s_old")),
+             Change("secret", "s_pw_v1", "remove", live={"ID": "sec1"}),
+             Change("service", "s_web", "update", desired=svc("s_web"), live=live_svc("s_web"))],
+            ["update service s_web", "remove service s_old", "remove secret s_pw_v1"],
+            ["update service s_web", "remove service s_old", "remove secret s_pw_v1"],
+            id="removals after the services that stop using them",
+        ),
+        pytest.param(
+            [Change("service", "s_web", "replace", desired=svc("s_web"), live=live_svc("s_web"))],
+            ["remove service s_web", "create service s_web"],
+            ["replace service s_web"],
+            id="replace removes then creates",
+        ),
+    ],
+)
+def test_call_order(changes: list[Change], calls: list[str], applied: list[str]) -> None:
+    gw, result = run(changes, refs=Refs(networks={"s_default": "n1"}))
+    assert gw.calls == calls
+    assert [s.describe() for s in result.applied] == applied
+
+
+def test_update_sends_whole_spec_with_live_version_and_force_update() -> None:
+    desired = svc("s_web", image="local/busybox:2")
+    gw, result = run(
+        [Change("service", "s_web", "update", desired=desired, live=live_svc("s_web", version=42, force=3))],
+        refs=Refs(networks={"s_default": "net-id"}),
+    )
+    spec, version, auth = gw.sent["update service s_web"]
+    expected = svc("s_web", image="local/busybox:2", nets=("net-id",), ForceUpdate=3)
+    assert (spec, version, auth) == (expected, 42, None)
+    assert desired["TaskTemplate"]["Networks"] == [{"Target": "s_default"}]  # the plan is not mutated
+    assert result.service_ids == {"s_web": "live-s_web"}
+
+
+def test_update_without_live_force_update_sends_none() -> None:
+    desired = svc("s_web", ForceUpdate=9)
+    gw, _ = run([Change("service", "s_web", "update", desired=desired, live=live_svc("s_web"))],
+                refs=Refs(networks={"s_default": "n"}))
+    assert "ForceUpdate" not in gw.sent["update service s_web"][0]["TaskTemplate"]
+
+
+def test_ids_of_objects_just_created_are_bound() -> None:
+    desired = svc("s_web")
+    desired["TaskTemplate"]["ContainerSpec"]["Secrets"] = [{"SecretName": "s_pw"}, {"SecretName": "ext"}]
+    gw, _ = run([NET, SECRET, Change("service", "s_web", "create", desired=desired)], refs=Refs(secrets={"ext": "ext-id"}))
+    spec = gw.sent["create service s_web"][0]
+    assert spec["TaskTemplate"]["Networks"] == [{"Target": "id-s_default"}]
+    assert spec["TaskTemplate"]["ContainerSpec"]["Secrets"] == [
+        {"SecretName": "s_pw", "SecretID": "id-s_pw"}, {"SecretName": "ext", "SecretID": "ext-id"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "call"),
+    [pytest.param("secret", "update secret s_pw", id="secret"), pytest.param("config", "update config s_pw", id="config")],
+)
+def test_file_object_update_sends_spec_and_version(kind: str, call: str) -> None:
+    change = Change(kind, "s_pw", "update", desired={"Labels": {"a": "b"}, "Data": b"x"},  # type: ignore[arg-type]
+                    live={"ID": "sid", "Version": {"Index": 5}})
+    gw, _ = run([change])
+    assert gw.sent[call] == ("sid", 5, {"Labels": {"a": "b"}, "Data": b"x", "Name": "s_pw"})
+
+
+def test_registry_auth_is_sent_when_asked() -> None:
+    gw = FakeGateway(auth={"127.0.0.1:5000/app:1": "AUTH"})
+    changes = [Change("service", "s_web", "create", desired=svc("s_web", image="127.0.0.1:5000/app:1", nets=()))]
+    run(changes, gw, registry_auth=True)
+    assert gw.sent["create service s_web"][2] == "AUTH"
+    gw2, _ = run(changes)
+    assert gw2.sent["create service s_web"][2] is None
+
+
+def test_waves_in_order_with_wait_after_each() -> None:
+    changes = [Change("service", f"s_{n}", "create", desired=svc(f"s_{n}", nets=())) for n in ("db", "api", "web", "cron")]
+    waited: list[list[str]] = []
+    gw, result = run(changes, waves=[["s_db"], ["s_api", "s_other"], ["s_web"]], wait=waited.append)
+    assert waited == [["id-s_db"], ["id-s_api"], ["id-s_web"], ["id-s_cron"]]
+    assert [s.name for s in result.applied] == ["s_db", "s_api", "s_web", "s_cron"]
+    assert gw.calls == [f"create service s_{n}" for n in ("db", "api", "web", "cron")]
+
+
+def test_partial_failure_says_what_was_and_was_not_applied() -> None:
+    gw = FakeGateway(refuse={"create service s_bad": "rpc error: code = InvalidArgument desc = bad spec"})
+    changes = [NET, Change("service", "s_bad", "create", desired=svc("s_bad")),
+               Change("service", "s_good", "create", desired=svc("s_good")),
+               Change("service", "s_late", "create", desired=svc("s_late")),
+               Change("service", "s_gone", "remove", live=live_svc("s_gone"))]
+    with pytest.raises(PartialDeployError) as info:
+        run(changes, gw, waves=[["s_bad", "s_good"], ["s_late"]])
+    err = info.value
+    assert str(err) == "create service s_bad: rpc error: code = InvalidArgument desc = bad spec"
+    assert err.applied == ["create network s_default", "create service s_good"]
+    assert err.not_applied == ["create service s_bad", "create service s_late", "remove service s_gone"]
+    assert "create service s_late" not in gw.calls
+
+
+def test_failure_in_an_early_stage_stops_before_services() -> None:
+    gw = FakeGateway(refuse={"update secret s_pw": "rpc error: code = InvalidArgument desc = only updates to Labels are allowed"})
+    changes = [Change("secret", "s_pw", "update", desired={"Labels": {}, "Data": b"new"}, live={"ID": "x", "Version": {"Index": 1}}),
+               CONFIG, Change("service", "s_web", "create", desired=svc("s_web", nets=()))]
+    with pytest.raises(PartialDeployError) as info:
+        run(changes, gw)
+    assert (info.value.applied, info.value.not_applied) == (
+        [], ["update secret s_pw", "create config s_conf", "create service s_web"]
+    )
+    assert gw.calls == ["update secret s_pw"]
