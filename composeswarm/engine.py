@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -297,6 +298,61 @@ class Engine:
 
         self._call(what, go)
 
+    # --- operating stacks: ls, services, ps, logs, rm (added by the ops helper) -----------------------
+
+    def list_services_status(self, filters: dict[str, list[str]] | None = None) -> list[Json]:
+        """Services with ServiceStatus (running/desired/completed task counts; API 1.41+)."""
+        params: dict[str, Any] = {"status": "true"}
+        if filters:
+            params["filters"] = json.dumps(filters)
+        return self._get("list services", "/services", params)  # type: ignore[no-any-return]
+
+    def inspect_task(self, ident: str) -> Json:
+        """GET /tasks/{id}."""
+        return self._get(f"inspect task {ident}", f"/tasks/{ident}", None)  # type: ignore[no-any-return]
+
+    def service_log_frames(
+        self, ident: str, *, follow: bool, tail: str = "all", since: str | None = None
+    ) -> Iterator[tuple[int, bytes]]:
+        """Stream GET /services/{id}/logs with details and timestamps: (stream 1|2, payload) per frame.
+
+        The payload is `<timestamp> <details> <text>`; details carry the task, node and service IDs.
+        Following, the read has no timeout: a quiet service is not an error.
+        """
+        api = self._api
+        params: dict[str, Any] = {
+            "stdout": 1, "stderr": 1, "details": 1, "timestamps": 1, "follow": int(follow), "tail": tail,
+        }  # fmt: skip
+        if since:
+            params["since"] = since
+        what = f"read logs of service {ident}"
+
+        def open_stream() -> Any:
+            res = api._get(
+                api._url(path_fmt(f"/services/{ident}/logs")),
+                params=params,
+                stream=True,
+                timeout=None if follow else api.timeout,
+            )
+            api._raise_for_status(res)
+            return res
+
+        res = self._call(what, open_stream)
+        try:
+            while True:
+                try:
+                    header = _read_exact(res.raw, 8)
+                    if len(header) < 8:
+                        return
+                    payload = _read_exact(res.raw, int.from_bytes(header[4:8], "big"))
+                except Exception as exc:  # the connection dropped (service removed, engine gone)
+                    if follow:
+                        return
+                    raise EngineError(f"{what}: {_reason(exc)}") from exc
+                yield header[0], payload
+        finally:
+            res.close()
+
 
 def path_fmt(path: str) -> str:
     """Escape braces so docker's `_url` formatter leaves the path alone."""
@@ -315,3 +371,14 @@ def _reason(exc: Exception) -> str:
         return str(exc.explanation)
     text = str(exc)
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _read_exact(raw: Any, size: int) -> bytes:
+    """Read `size` bytes from a urllib3 response (b'' or fewer bytes at the end of the stream)."""
+    buf = b""
+    while len(buf) < size:
+        chunk = raw.read(size - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
