@@ -1,0 +1,46 @@
+"""Stack names on the engine: `<stack>_<name>` and the labels that mark what a stack owns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+LABEL_NAMESPACE = "com.docker.stack.namespace"
+LABEL_IMAGE = "com.docker.stack.image"
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    """The stack a name belongs to."""
+
+    name: str
+
+    def scope(self, name: str) -> str:
+        """`web` -> `<stack>_web`."""
+        return f"{self.name}_{name}"
+
+    def descope(self, name: str) -> str:
+        """`<stack>_web` -> `web` (other names unchanged)."""
+        prefix = f"{self.name}_"
+        return name[len(prefix) :] if name.startswith(prefix) else name
+
+
+def str_map(value: Mapping[str, Any] | list[Any] | None) -> dict[str, str]:
+    """A mapping of strings with keys sorted, as Go's JSON encoder writes maps.
+
+    The list form `["k=v", "k"]` is accepted too (a key without `=` maps to "").
+    """
+    if not value:
+        return {}
+    if isinstance(value, list):
+        pairs = [str(item).partition("=") for item in value]
+        return dict(sorted((k, v) for k, _, v in pairs))
+    return {str(k): "" if v is None else str(v) for k, v in sorted(value.items())}
+
+
+def with_stack_label(ns: Namespace, labels: Mapping[str, Any] | None) -> dict[str, str]:
+    """`labels` plus `com.docker.stack.namespace`, which wins over a user label of that name."""
+    out = dict(str_map(labels))
+    out[LABEL_NAMESPACE] = ns.name
+    return dict(sorted(out.items()))

@@ -1,0 +1,118 @@
+"""Unit parsing with docker's exact rules: Go durations, go-units RAMInBytes, opts.ParseCPUs."""
+
+from __future__ import annotations
+
+import re
+import struct
+from fractions import Fraction
+from typing import Any
+
+from composeswarm.convert.failure import ConvertError
+
+# Go's time.ParseDuration units, in nanoseconds.
+_DURATION_UNITS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,  # U+00B5 micro sign
+    "μs": 1_000,  # U+03BC greek mu
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60 * 1_000_000_000,
+    "h": 3600 * 1_000_000_000,
+}
+_DURATION_PART = re.compile(r"(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)")
+_INT64_MAX = 2**63 - 1
+
+
+def parse_duration(value: Any) -> int:
+    """A Go duration string (`1m30s`, `10s`, `1.5h`, `0`) as integer nanoseconds."""
+    if isinstance(value, bool):
+        raise ConvertError((), f"invalid duration {value!r}")
+    if isinstance(value, int):
+        # compose loaders hand over plain numbers as nanoseconds (mapstructure decodes ints as Duration)
+        return value
+    text = str(value)
+    orig = text
+    neg = False
+    if text[:1] in ("-", "+"):
+        neg = text[0] == "-"
+        text = text[1:]
+    if text == "0":
+        return 0
+    if not text:
+        raise ConvertError((), f'time: invalid duration "{orig}"')
+    total = Fraction(0)
+    pos = 0
+    while pos < len(text):
+        m = _DURATION_PART.match(text, pos)
+        if m is None or (m.group(1) == "" and not m.group(2)):
+            if m is None and re.match(r"[\d.]+$", text[pos:]):
+                raise ConvertError((), f'time: missing unit in duration "{orig}"')
+            raise ConvertError((), f'time: invalid duration "{orig}"')
+        whole, frac, unit = m.group(1), m.group(2) or "", m.group(3)
+        scale = _DURATION_UNITS[unit]
+        # Go keeps the fraction exact, then truncates toward zero per component
+        part = Fraction(int(whole or "0")) * scale
+        if frac:
+            part += Fraction(int(frac), 10 ** len(frac)) * scale
+        total += int(part)
+        pos = m.end()
+    if total > _INT64_MAX:
+        raise ConvertError((), f'time: invalid duration "{orig}"')
+    return -int(total) if neg else int(total)
+
+
+def duration_or_none(value: Any) -> int | None:
+    """`parse_duration`, passing None through (Go's ConvertDurationPtr)."""
+    return None if value is None else parse_duration(value)
+
+
+_RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+_RAM_MULT = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
+
+
+def ram_in_bytes(value: Any) -> int:
+    """go-units RAMInBytes: `50M` -> 52428800 (binary multipliers, float then truncated)."""
+    if isinstance(value, bool):
+        raise ConvertError((), f"invalid size: '{value}'")
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    m = _RAM.match(text)
+    if m is None:
+        raise ConvertError((), f"invalid size: '{text}'")
+    try:
+        size = float(m.group(1))
+    except ValueError:
+        # go-units accepts "1.2.3" in its regex but strconv.ParseFloat then fails
+        raise ConvertError((), f"invalid size: '{text}'") from None
+    unit = (m.group(2) or "").lower()
+    return int(size * _RAM_MULT.get(unit, 1))
+
+
+_RAT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?\d+/\d+$")
+
+
+def parse_cpus(value: Any) -> int:
+    """opts.ParseCPUs: an exact rational times 1e9, which must come out whole."""
+    text = str(value)
+    if not _RAT.match(text):
+        raise ConvertError((), f"failed to parse {text} as a rational number")
+    try:
+        cpu = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise ConvertError((), f"failed to parse {text} as a rational number") from None
+    nano = cpu * 1_000_000_000
+    if nano.denominator != 1:
+        raise ConvertError((), "value is too precise")
+    return int(nano)
+
+
+def float32(value: Any) -> float:
+    """`value` rounded to float32 and printed the shortest way, as Go's JSON encoder does."""
+    f32 = struct.unpack("f", struct.pack("f", float(value)))[0]
+    for digits in range(1, 10):
+        candidate = float(f"{f32:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", candidate))[0] == f32:
+            return candidate
+    return float(f32)
