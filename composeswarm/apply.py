@@ -152,7 +152,10 @@ def _stages(plan: Plan, waves: list[list[str]] | None) -> list[tuple[str, list[C
         return sorted((c for c in plan.changes if c.kind == kind and c.action in actions), key=lambda c: c.name)
 
     keep = ("create", "update", "replace")
+    # Pruned services go first, as docker does: a service renamed in the file keeps its published
+    # port, which the old one must free before the new one can be created.
     stages: list[tuple[str, list[Change]]] = [
+        ("prune", by("service", ("remove",))),
         ("networks", by("network", keep)),
         ("secrets", by("secret", keep)),
         ("configs", by("config", keep)),
@@ -167,9 +170,8 @@ def _stages(plan: Plan, waves: list[list[str]] | None) -> list[tuple[str, list[C
     rest = [c for n, c in services.items() if n not in placed]
     if rest:
         stages.append(("services", rest))
-    # Removals last: a service must be gone before a secret or network it used can go.
-    stages.append(("removals", by("service", ("remove",)) + by("secret", ("remove",))
-                   + by("config", ("remove",)) + by("network", ("remove",))))
+    # Old versions of rotated secrets and configs last: the services must have moved off them.
+    stages.append(("removals", by("secret", ("remove",)) + by("config", ("remove",)) + by("network", ("remove",))))
     return [s for s in stages if s[1]]
 
 
@@ -209,13 +211,15 @@ class _Run:
         create = self.engine.create_secret if change.kind == "secret" else self.engine.create_config
         update = self.engine.update_secret if change.kind == "secret" else self.engine.update_config
         table = self.refs.secrets if change.kind == "secret" else self.refs.configs
-        if change.action == "create" or change.live is None:
+        if change.action in ("create", "replace") or change.live is None:
+            # replace: a new version under a new name (swarm cannot change data); the plan lists
+            # the old version's removal as a later step
             ident = create(spec)
-            self._record(change, "create", ident)
+            self._record(change, change.action, ident)
             table[change.name] = ident
             return
-        # docker sends the whole spec to the update call, and swarm refuses changed content with
-        # "only updates to Labels are allowed": the same refusal here, never a silent replace.
+        # an update changes labels only; swarm refuses changed data ("only updates to Labels are
+        # allowed"), which the plan never asks for
         ident = str(change.live["ID"])
         update(ident, _version(change.live), spec)
         self._record(change, "update", ident)

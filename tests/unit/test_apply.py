@@ -56,9 +56,17 @@ def run(changes: list[Change], gw: FakeGateway | None = None, **kw: Any) -> tupl
             [Change("service", "s_old", "remove", live=live_svc("s_old")),
              Change("secret", "s_pw_v1", "remove", live={"ID": "sec1"}),
              Change("service", "s_web", "update", desired=svc("s_web"), live=live_svc("s_web"))],
-            ["update service s_web", "remove service s_old", "remove secret s_pw_v1"],
-            ["update service s_web", "remove service s_old", "remove secret s_pw_v1"],
-            id="removals after the services that stop using them",
+            ["remove service s_old", "update service s_web", "remove secret s_pw_v1"],
+            ["remove service s_old", "update service s_web", "remove secret s_pw_v1"],
+            id="pruned services first, old secret versions after the services move off them",
+        ),
+        pytest.param(
+            [Change("secret", "s_pw_ab12", "replace", desired={"Name": "s_pw_ab12", "Labels": {}, "Data": b"n"},
+                    live={"ID": "old", "Version": {"Index": 2}}),
+             Change("secret", "s_pw", "remove", live={"ID": "old"}, part_of="s_pw_ab12")],
+            ["create secret s_pw_ab12", "remove secret s_pw"],
+            ["replace secret s_pw_ab12", "remove secret s_pw"],
+            id="rotated secret: new version created, old one removed last",
         ),
         pytest.param(
             [Change("service", "s_web", "replace", desired=svc("s_web"), live=live_svc("s_web"))],
@@ -144,8 +152,8 @@ def test_partial_failure_says_what_was_and_was_not_applied() -> None:
         run(changes, gw, waves=[["s_bad", "s_good"], ["s_late"]])
     err = info.value
     assert str(err) == "create service s_bad: rpc error: code = InvalidArgument desc = bad spec"
-    assert err.applied == ["create network s_default", "create service s_good"]
-    assert err.not_applied == ["create service s_bad", "create service s_late", "remove service s_gone"]
+    assert err.applied == ["remove service s_gone", "create network s_default", "create service s_good"]
+    assert err.not_applied == ["create service s_bad", "create service s_late"]
     assert "create service s_late" not in gw.calls
 
 

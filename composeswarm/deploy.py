@@ -1,0 +1,208 @@
+"""The deploy pipeline, no printing: load -> convert -> engine checks -> read live -> resolve -> plan -> apply.
+
+Everything that can be refused without the engine (stack name, options, files) is refused before the
+engine is touched; the engine is read once (one list call per kind, plus the external objects the
+files name) before any write, so a deploy that fails its checks writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from composeswarm.apply import ApplyResult, Refs, Wait, apply_plan
+from composeswarm.errors import EngineError, InputError, Issue
+from composeswarm.plan import Plan
+from composeswarm.resolve import RESOLVE_MODES, ResolveMode, resolve_images
+
+if TYPE_CHECKING:
+    from composeswarm.convert import DesiredStack
+    from composeswarm.engine import Engine, LiveStack
+
+Json = dict[str, Any]
+# Networks that always exist on every node: docker never inspects them (NetworkMode.IsUserDefined).
+_BUILTIN_NETWORKS = ("default", "bridge", "host", "none")
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """What `composeswarm deploy` was asked to do."""
+
+    stack: str
+    files: list[str] | None = None
+    env_files: list[str] | None = None
+    prune: bool = False
+    resolve_image: str = "always"
+    with_registry_auth: bool = False
+    detach: bool = True
+    dry_run: bool = False
+    context: str | None = None
+
+
+@dataclass
+class DeployResult:
+    """The plan, what was applied (None for a dry run or when nothing changed), and every warning."""
+
+    stack: str
+    plan: Plan
+    applied: ApplyResult | None
+    load_warnings: list[Issue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    seconds: float = 0.0
+
+
+def check_stack_name(stack: str) -> None:
+    """docker's only check: not empty once whitespace and quotes are trimmed."""
+    if all(c.isspace() or c in "\"'" for c in stack):
+        raise _option_error(f"invalid stack name: {_go_quote(stack)}")
+
+
+def check_resolve_mode(mode: str) -> ResolveMode:
+    """The mode, or docker's error for an unknown one."""
+    if mode not in RESOLVE_MODES:
+        raise _option_error(f"Invalid option {mode} for flag --resolve-image")
+    return mode
+
+
+def deploy(
+    opts: DeployOptions,
+    *,
+    engine: Engine | None = None,
+    wait: Wait | None = None,
+) -> DeployResult:
+    """Deploy (or with dry_run, only plan) the stack; PartialDeployError when the engine refuses a call."""
+    from composeswarm.convert import convert_project
+    from composeswarm.load import load_project
+    from composeswarm.order import waves as make_waves
+    from composeswarm.plan import make_plan
+
+    started = time.monotonic()
+    check_stack_name(opts.stack)
+    mode = check_resolve_mode(opts.resolve_image)
+    project, load_warnings = load_project(opts.files or [], opts.env_files or [])
+    desired = convert_project(project, opts.stack)
+    waves = make_waves(project, opts.stack)
+
+    if engine is None:
+        from composeswarm.engine import Engine
+
+        engine = Engine.connect(opts.context)
+    engine.require_manager()
+    live = engine.read_stack(opts.stack)
+    refs = live_refs(live)
+    external_ids = check_external_networks(engine, _names(desired, "external_networks"))
+    refs.networks.update(external_ids)
+    secret_ids, config_ids = check_external_files(engine, desired)
+    refs.secrets.update(secret_ids)
+    refs.configs.update(config_ids)
+
+    resolved = resolve_images(
+        _services(desired), live.services, mode, engine, registry_auth=opts.with_registry_auth
+    )
+    desired = _with_services(desired, resolved.services)
+    plan = make_plan(
+        desired, live, prune=opts.prune, network_names={ident: name for name, ident in external_ids.items()}
+    )
+    result = DeployResult(
+        stack=opts.stack, plan=plan, applied=None, load_warnings=list(load_warnings),
+        warnings=list(resolved.warnings), dry_run=opts.dry_run,
+    )
+    if opts.dry_run or not plan.has_changes:
+        result.seconds = time.monotonic() - started
+        return result
+    applied = apply_plan(
+        plan, engine, registry_auth=opts.with_registry_auth, waves=waves,
+        wait=None if opts.detach else wait, refs=refs,
+    )
+    result.applied = applied
+    result.warnings.extend(w for w in applied.warnings if w not in result.warnings)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def live_refs(live: LiveStack) -> Refs:
+    """IDs by name of what the stack already has on the engine."""
+    return Refs(
+        networks={n["Name"]: n["Id"] for n in live.networks},
+        secrets={s["Spec"]["Name"]: s["ID"] for s in live.secrets},
+        configs={c["Spec"]["Name"]: c["ID"] for c in live.configs},
+    )
+
+
+def check_external_networks(engine: Engine, names: Iterable[str]) -> dict[str, str]:
+    """IDs of the external networks; docker's errors when one is missing or not swarm-scoped."""
+    ids: dict[str, str] = {}
+    for name in sorted(set(names)):
+        if name in _BUILTIN_NETWORKS or name.startswith("container:"):
+            continue
+        net = engine.inspect_network(name)
+        if net is None:
+            raise EngineError(
+                f"network {_go_quote(name)} is declared as external, but could not be found. "
+                "You need to create a swarm-scoped network before the stack is deployed"
+            )
+        if net.get("Scope") != "swarm":
+            raise EngineError(
+                f"network {_go_quote(name)} is declared as external, but it is not in the right scope: "
+                f'{_go_quote(str(net.get("Scope")))} instead of "swarm"'
+            )
+        ids[name] = str(net["Id"])
+    return ids
+
+
+def check_external_files(engine: Engine, desired: DesiredStack) -> tuple[dict[str, str], dict[str, str]]:
+    """IDs of the external secrets and configs services use; docker's `secret not found` otherwise."""
+    services = _services(desired)
+    out: list[dict[str, str]] = []
+    for kind, attr, ref_key, name_key in (
+        ("secret", "external_secrets", "Secrets", "SecretName"),
+        ("config", "external_configs", "Configs", "ConfigName"),
+    ):
+        wanted = sorted(set(_names(desired, attr)))
+        found: dict[str, str] = {}
+        if wanted:
+            listed = engine.list_secrets(wanted) if kind == "secret" else engine.list_configs(wanted)
+            # the engine's name filter matches prefixes: keep exact names only
+            found = {o["Spec"]["Name"]: str(o["ID"]) for o in listed if o["Spec"]["Name"] in wanted}
+        for name in wanted:
+            if name in found:
+                continue
+            user = _first_user(services, ref_key, name_key, name)
+            if user is not None:  # docker only notices a missing one that a service uses
+                raise EngineError(f"service {user}: {kind} not found: {name}")
+        out.append(found)
+    return out[0], out[1]
+
+
+def _first_user(services: Mapping[str, Json], ref_key: str, name_key: str, name: str) -> str | None:
+    for svc_name in sorted(services):
+        container = (services[svc_name].get("TaskTemplate") or {}).get("ContainerSpec") or {}
+        if any(ref.get(name_key) == name for ref in container.get(ref_key) or []):
+            return svc_name
+    return None
+
+
+def _services(desired: DesiredStack) -> dict[str, Json]:
+    return dict(desired.services)
+
+
+def _names(desired: DesiredStack, attr: str) -> list[str]:
+    return list(getattr(desired, attr))
+
+
+def _with_services(desired: DesiredStack, services: dict[str, Json]) -> DesiredStack:
+    return dataclasses.replace(desired, services=services)
+
+
+def _option_error(message: str) -> InputError:
+    return InputError([Issue("", None, None, (), message)])
+
+
+def _go_quote(text: str) -> str:
+    """Go's %q for the printable ASCII names docker shows."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+

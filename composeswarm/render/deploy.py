@@ -1,0 +1,72 @@
+"""Text and JSON views of a deploy: docker's progress lines, a final line, and partial failures."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from composeswarm.apply import Step
+    from composeswarm.deploy import DeployResult
+    from composeswarm.errors import PartialDeployError
+
+_VERBS = {"create": "Creating", "update": "Updating", "replace": "Replacing", "remove": "Removing"}
+
+
+def step_line(step: Step) -> str:
+    """One line as docker stack deploy prints it (`Updating service s_web (id: …)`)."""
+    line = f"{_VERBS[step.action]} {step.kind} {step.name}"
+    if step.kind == "service" and step.action == "update":
+        line += f" (id: {step.ident})"
+    return line
+
+
+def deploy_text(result: DeployResult) -> str:
+    """The stdout of a deploy: a line per write call, then what it came to."""
+    if result.applied is None or not result.applied.applied:
+        return f"Stack {result.stack} is up to date: nothing to change\n"
+    lines = [step_line(s) for s in result.applied.applied]
+    counts = {action: 0 for action in _VERBS}
+    for step in result.applied.applied:
+        counts[step.action] += 1
+    lines.append(
+        f"Stack {result.stack} deployed: {counts['create']} created, {counts['update']} updated, "
+        f"{counts['replace']} replaced, {counts['remove']} removed, {len(result.plan.unchanged)} unchanged"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def deploy_json(result: DeployResult) -> str:
+    """One JSON document: {"stack", "applied": [{kind, name, action, id}], "warnings": [...]}."""
+    steps = result.applied.applied if result.applied is not None else []
+    doc: dict[str, Any] = {
+        "stack": result.stack,
+        "applied": [{"kind": s.kind, "name": s.name, "action": s.action, "id": s.ident} for s in steps],
+        "warnings": [str(w) for w in result.load_warnings] + list(result.warnings),
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def warnings_text(result: DeployResult) -> str:
+    """The engine's and the registry lookups' warnings, as docker prints them (stderr)."""
+    return "".join(w if w.endswith("\n") else w + "\n" for w in result.warnings)
+
+
+def notes_text(result: DeployResult) -> str:
+    """What the plan wants the user to know without being a change (stderr)."""
+    return "".join(f"note: {n}\n" for n in result.plan.notes)
+
+
+def partial_text(err: PartialDeployError) -> str:
+    """What a failed deploy did and did not do, for stderr."""
+    lines = [f"error: {err.message}"]
+    lines.append("applied: " + (", ".join(err.applied) if err.applied else "nothing"))
+    lines.append("not applied: " + (", ".join(err.not_applied) if err.not_applied else "nothing"))
+    lines.append("run the same command again to converge")
+    return "\n".join(lines) + "\n"
+
+
+def partial_json(stack: str, err: PartialDeployError) -> str:
+    """A failed deploy as one JSON document (stdout), so scripts see the same shape as on success."""
+    doc = {"stack": stack, "error": err.message, "applied": err.applied, "not_applied": err.not_applied}
+    return json.dumps(doc, indent=2) + "\n"
