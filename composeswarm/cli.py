@@ -104,3 +104,74 @@ def version_cmd() -> None:
     from composeswarm import __version__
 
     typer.echo(__version__)
+
+
+# --- deploy (the deploy helper) -------------------------------------------------------------------
+
+
+@app.command("deploy")
+def deploy_cmd(
+    stack: Annotated[str, typer.Argument(help="Stack name.", show_default=False)],
+    file: FileOpt = None,
+    env_file: EnvFileOpt = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Remove the stack's services that the files no longer have.")] = False,
+    resolve_image: Annotated[
+        str,
+        typer.Option(
+            "--resolve-image",
+            help="Pin image digests from the registry: always, changed (only images whose name changed) or never.",
+        ),
+    ] = "always",
+    with_registry_auth: Annotated[
+        bool, typer.Option("--with-registry-auth", help="Send registry credentials (docker login) to the swarm.")
+    ] = False,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once the calls are made; do not wait for tasks.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")
+    ] = False,
+    output: OutputOpt = "text",
+    context: ContextOpt = None,
+) -> None:
+    """Deploy a stack as `docker stack deploy` does, changing only what differs from the files.
+
+    An unchanged redeploy makes no write call. If the engine refuses a call, what was and was not
+    applied is listed (exit 1); running the command again converges.
+    """
+
+    def body() -> int:
+        from typing import Literal
+
+        from composeswarm.deploy import DeployOptions, deploy
+        from composeswarm.render import deploy as view
+        from composeswarm.render import print_issues
+
+        fmt: Literal["text", "json"] = "json" if output == "json" else "text"
+        if output not in ("text", "json"):
+            raise errors.InputError([errors.Issue("", None, None, (), f"--output must be text or json, got {output!r}")])
+        opts = DeployOptions(
+            stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
+            with_registry_auth=with_registry_auth, detach=detach, dry_run=dry_run, context=context,
+        )
+        try:
+            result = deploy(opts)
+        except errors.PartialDeployError as exc:
+            if output == "json":
+                typer.echo(view.partial_json(stack, exc), nl=False)
+            sys.stderr.write(view.partial_text(exc))
+            return errors.EXIT_ERROR
+        if output == "text":
+            print_issues(result.load_warnings)
+            sys.stderr.write(view.notes_text(result))
+        if dry_run:
+            from composeswarm.render.plan import render_plan
+
+            typer.echo(render_plan(result.plan, fmt), nl=False)
+            return errors.EXIT_CHANGES if result.plan.has_changes else errors.EXIT_OK
+        if output == "json":
+            typer.echo(view.deploy_json(result), nl=False)
+        else:
+            sys.stderr.write(view.warnings_text(result))
+            typer.echo(view.deploy_text(result), nl=False)
+        return errors.EXIT_OK
+
+    _run(body)
