@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Annotated, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 
 import typer
 
@@ -104,6 +104,159 @@ def version_cmd() -> None:
     from composeswarm import __version__
 
     typer.echo(__version__)
+
+
+# --- operating stacks: ls, services, ps, logs, rm (the ops helper) ------------------------------
+
+StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False)]
+
+
+def _output(output: str) -> str:
+    """text or json; anything else is a one-line error (exit 1)."""
+    if output not in ("text", "json"):
+        raise errors.InputError([errors.Issue("", None, None, (), f"--output must be text or json, got {output!r}")])
+    return output
+
+
+if TYPE_CHECKING:
+    from composeswarm.engine import Engine
+
+
+def _connect(context: Optional[str]) -> Engine:
+    """The engine the docker CLI would use (imports the Docker SDK only when called)."""
+    from composeswarm.engine import Engine
+
+    return Engine.connect(context)
+
+
+@app.command("ls")
+def ls_cmd(output: OutputOpt = "text", context: ContextOpt = None) -> None:
+    """List stacks (deployed by composeswarm or docker stack deploy) with their service counts."""
+
+    def body() -> int:
+        from composeswarm import stacks
+        from composeswarm.render import status
+
+        fmt = _output(output)
+        services = _connect(context).list_stacks_services()
+        typer.echo(status.render_stacks(stacks.stack_summaries(services), fmt), nl=False)
+        return errors.EXIT_OK
+
+    _run(body)
+
+
+@app.command("services")
+def services_cmd(stack: StackArg, output: OutputOpt = "text", context: ContextOpt = None) -> None:
+    """List the services of a stack: mode, replicas running/desired, image, ports."""
+
+    def body() -> int:
+        from composeswarm import stacks
+        from composeswarm.render import status
+
+        fmt = _output(output)
+        live = _connect(context).list_services_status({"label": [f"{stacks.STACK_LABEL}={stack}"]})
+        if not live:
+            raise errors.EngineError(f"nothing found in stack: {stack}")
+        typer.echo(status.render_services(stack, stacks.service_rows(live), fmt), nl=False)
+        return errors.EXIT_OK
+
+    _run(body)
+
+
+@app.command("ps")
+def ps_cmd(
+    stack: StackArg,
+    all_tasks: Annotated[bool, typer.Option("--all", "-a", help="Also show the tasks each task replaced.")] = False,
+    no_trunc: Annotated[bool, typer.Option("--no-trunc", help="Do not truncate IDs, images and errors.")] = False,
+    output: OutputOpt = "text",
+    context: ContextOpt = None,
+) -> None:
+    """List the tasks of a stack: name, image, node, desired and current state, error."""
+
+    def body() -> int:
+        from composeswarm import stacks
+        from composeswarm.render import status
+
+        fmt = _output(output)
+        engine = _connect(context)
+        label = {"label": [f"{stacks.STACK_LABEL}={stack}"]}
+        tasks = engine.list_tasks(label)
+        if not tasks:
+            raise errors.EngineError(f"nothing found in stack: {stack}")
+        names = {str(s["ID"]): str(s["Spec"]["Name"]) for s in engine.list_services(label)}
+        rows = stacks.task_rows(tasks, names, stacks.node_names(engine.list_nodes()), all_tasks)
+        typer.echo(status.render_tasks(stack, rows, fmt, stacks.now_ns(), trunc=not no_trunc), nl=False)
+        return errors.EXIT_OK
+
+    _run(body)
+
+
+@app.command("logs")
+def logs_cmd(
+    stack: StackArg,
+    services: Annotated[Optional[list[str]], typer.Argument(help="Only these services (web or STACK_web).")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines, from new tasks and services too.")] = False,
+    tail: Annotated[str, typer.Option("--tail", "-n", help="Lines to show from the end of each task's log, or all.")] = "all",
+    since: Annotated[Optional[str], typer.Option("--since", help="Only lines since a time (2026-01-02T13:23:37Z) or a duration ago (42m).")] = None,
+    timestamps: Annotated[bool, typer.Option("--timestamps", "-t", help="Show the engine's timestamp of each line.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours, even on a terminal.")] = False,
+    no_trunc: Annotated[bool, typer.Option("--no-trunc", help="Full task IDs in the prefixes.")] = False,
+    context: ContextOpt = None,
+) -> None:
+    """Show the logs of every service of a stack, merged in time order, prefixed per task."""
+
+    def body() -> int:
+        import time
+
+        from composeswarm import logs
+        from composeswarm.render import status, use_colour
+
+        opts = logs.LogOptions(
+            services=list(services or []),
+            follow=follow,
+            tail=logs.tail_param(tail),
+            since=logs.since_param(since, time.time()) if since else None,
+            no_trunc=no_trunc,
+        )
+        printer = status.LogPrinter(timestamps=timestamps, colour=not no_color and use_colour())
+
+        def sink(line: logs.LogLine) -> None:
+            rec = line.record
+            printer.write(line.service, line.prefix, rec.timestamp, rec.text, stderr=rec.stderr)
+
+        try:
+            logs.stream_stack_logs(_connect(context), stack, opts, sink)
+        except KeyboardInterrupt:
+            return errors.EXIT_INTERRUPTED  # Ctrl-C is how --follow ends: no error line
+        return errors.EXIT_OK
+
+    _run(body)
+
+
+@app.command("rm")
+def rm_cmd(
+    stack: StackArg,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Do not wait for the tasks to stop and the networks to go.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for networks in use by stopping tasks.")] = 60.0,
+    context: ContextOpt = None,
+) -> None:
+    """Remove a stack: services, secrets, configs, then networks once its tasks are gone. Volumes stay."""
+
+    def body() -> int:
+        from composeswarm import remove
+        from composeswarm.render import status
+
+        def on_event(event: remove.RemoveEvent) -> None:
+            line = status.rm_event_text(event.action, event.kind, event.name, event.detail)
+            if event.action == "failed":
+                sys.stderr.write(line + "\n")
+            else:
+                typer.echo(line)
+
+        remove.remove_stack(_connect(context), stack, wait=not detach, timeout=timeout, on_event=on_event)
+        return errors.EXIT_OK
+
+    _run(body)
 
 
 # --- deploy (the deploy helper) -------------------------------------------------------------------
