@@ -1,17 +1,50 @@
 """The plan: desired specs against live state, as data. Printing and applying are its two consumers.
 
 `make_plan(desired, live, ...)` compares like with like (engine defaults, unordered lists, units,
-the pinned digest against the stack image label) and lists what must change; `render.plan` prints a
-Plan and `apply.apply_plan` carries it out. Nothing here talks to the engine or prints.
+the pinned digest against the stack image label; see `normalize`) and lists what must change;
+`render.plan` prints a Plan and `apply.apply_plan` carries it out. Nothing here talks to the engine
+or prints.
+
+What each Change asks of the one who applies it (`changes` are in apply order):
+
+| kind            | create                 | update                                   | replace                                   | remove            |
+|-----------------|------------------------|------------------------------------------|-------------------------------------------|-------------------|
+| network         | create `desired`       | never planned (docker never updates networks: a difference is a note) | never planned | never planned |
+| secret / config | create `desired`       | labels only: update `live` ID/Version with `desired` (no Data) | create `desired` under its NEW name, `live` is None (rotation); the old version's `remove` comes after the services, with `part_of` set | remove `live` |
+| service         | create `desired`       | update `live` ID/Version with `desired` (the whole spec) | remove `live`, then create `desired` (a mode swarm cannot change in place) | remove `live` |
+
+Service specs in `desired` carry secret/config NAMES with "" IDs and network names in `Target`, as
+the converter made them; IDs are bound at apply time (new secret versions get theirs only then).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from composeswarm.normalize import IMAGE_LABEL, mode_of, service_view
+
+if TYPE_CHECKING:
+    from composeswarm.engine import LiveStack
 
 Kind = Literal["service", "network", "secret", "config"]
 Action = Literal["create", "update", "replace", "remove"]
+Json = dict[str, Any]
+
+# The sha256 of a secret's or config's content, on every one composeswarm creates: the engine never
+# returns secret data, so this label is how a later plan knows whether the file changed.
+DIGEST_LABEL = "com.docker.stack.composeswarm.digest"
+NAME_LIMIT = 64  # swarm's limit on object names
+HASH_LEN = 10  # hex digits of the digest in a rotated name: <stack>_<name>_<hash>
+# Fields an engine older than the CLI drops on create (API 1.41 has no OomScoreAdj, StartInterval,
+# NoNewPrivileges): absent on the live side, they are not a change.
+ENGINE_MAY_DROP = frozenset(
+    {"oom_score_adj", "healthcheck.start_interval", "TaskTemplate.ContainerSpec.Privileges.NoNewPrivileges"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +67,10 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     desired: dict[str, Any] | None = None  # the whole spec to send (create/update/replace)
     live: dict[str, Any] | None = None  # the live object, with ID and Version (update/replace/remove)
+    # Set on a step that completes an earlier change (the removal of a rotated secret's old version
+    # completes that secret's `replace`): applied in its place, folded into it when shown or counted.
+    part_of: str | None = None
+    reason: str | None = None  # why a replace or remove, in a few words
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +88,348 @@ class Plan:
         """True when applying would make any write call."""
         return bool(self.changes)
 
+    def shown(self) -> tuple[Change, ...]:
+        """The changes a person reads: steps that complete another change are folded into it."""
+        return tuple(c for c in self.changes if c.part_of is None)
+
     def summary(self) -> dict[str, int]:
         """Counts per action, plus unchanged."""
         counts = {"create": 0, "update": 0, "replace": 0, "remove": 0}
-        for change in self.changes:
+        for change in self.shown():
             counts[change.action] += 1
         counts["unchanged"] = len(self.unchanged)
         return counts
+
+
+class DesiredLike(Protocol):
+    """What make_plan reads from the converter's DesiredStack."""
+
+    @property
+    def stack(self) -> str: ...
+    @property
+    def networks(self) -> Mapping[str, Json]: ...
+    @property
+    def secrets(self) -> Mapping[str, Json]: ...
+    @property
+    def configs(self) -> Mapping[str, Json]: ...
+    @property
+    def services(self) -> Mapping[str, Json]: ...
+    @property
+    def external_networks(self) -> Iterable[str]: ...
+
+
+# Names that look like credentials: their values are masked unless --show-sensitive.
+_SENSITIVE = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SALT|CERT", re.IGNORECASE)
+_MASKED_PREFIXES = ("environment.", "labels.", "deploy.labels.", "logging.options.")
+
+
+def is_sensitive(path: str) -> bool:
+    """True when the field's own name looks like a credential (environment, labels, log options)."""
+    if not path.startswith(_MASKED_PREFIXES):
+        return False
+    prefix = next(p for p in _MASKED_PREFIXES if path.startswith(p))
+    return bool(_SENSITIVE.search(path[len(prefix):]))
+
+
+def content_digest(data: bytes) -> str:
+    """The sha256 hex digest of a secret's or config's content."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def versioned_name(base: str, digest: str) -> str:
+    """`<base>_<hash>`, the name of a rotated version, cut to swarm's 64-character limit."""
+    suffix = "_" + digest[:HASH_LEN]
+    return base[: NAME_LIMIT - len(suffix)] + suffix
+
+
+def make_plan(
+    desired: DesiredLike,
+    live: LiveStack,
+    *,
+    prune: bool = False,
+    show_sensitive: bool = False,
+    network_names: Mapping[str, str] | None = None,
+) -> Plan:
+    """Compare the desired stack with the live one and list the changes, in apply order.
+
+    `network_names` maps network IDs to names for networks outside the stack (external ones): the
+    engine stores IDs in a service's network targets; without it only the stack's own are known.
+    """
+    builder = _Builder(desired, live, prune, show_sensitive, network_names or {})
+    return builder.build()
+
+
+class _Builder:
+    def __init__(
+        self,
+        desired: DesiredLike,
+        live: LiveStack,
+        prune: bool,
+        show_sensitive: bool,
+        network_names: Mapping[str, str],
+    ) -> None:
+        self.desired = desired
+        self.live = live
+        self.prune = prune
+        self.show_sensitive = show_sensitive
+        self.network_names = dict(network_names)
+        for net in live.networks:
+            self.network_names[str(net.get("Id") or net.get("ID"))] = str(net.get("Name"))
+        self.first: list[Change] = []  # pruned services: docker removes them before anything else
+        self.objects: list[Change] = []  # networks, secrets, configs
+        self.services: list[Change] = []
+        self.last: list[Change] = []  # old versions of rotated secrets and configs
+        self.unchanged: list[tuple[Kind, str]] = []
+        self.notes: list[str] = []
+        self.renamed: dict[str, dict[str, str]] = {"secret": {}, "config": {}}  # base -> current name
+
+    def build(self) -> Plan:
+        self._networks()
+        self._files("secret", self.desired.secrets, self.live.secrets)
+        self._files("config", self.desired.configs, self.live.configs)
+        self._services()
+        return Plan(
+            stack=self.desired.stack,
+            changes=tuple(self.first + self.objects + self.services + self.last),
+            unchanged=tuple(self.unchanged),
+            external_networks=tuple(self.desired.external_networks),
+            notes=tuple(self.notes),
+        )
+
+    # --- networks -----------------------------------------------------------------------------------
+
+    def _networks(self) -> None:
+        live_by_name = {str(n.get("Name")): n for n in self.live.networks}
+        for name in sorted(self.desired.networks):
+            body = self.desired.networks[name]
+            net_name = str(body.get("Name") or name)
+            current = live_by_name.get(net_name)
+            if current is None:
+                self.objects.append(Change("network", net_name, "create", desired=dict(body)))
+                continue
+            self.unchanged.append(("network", net_name))
+            differences = _network_differences(body, current)
+            if differences:
+                self.notes.append(
+                    f"network {net_name} differs from the file ({', '.join(differences)}); "
+                    "networks are never updated (as with docker stack deploy): remove the stack to recreate it"
+                )
+
+    # --- secrets and configs ------------------------------------------------------------------------
+
+    def _files(self, kind: Literal["secret", "config"], desired: Mapping[str, Json], live: list[Json]) -> None:
+        live_by_name = {str((o.get("Spec") or {}).get("Name")): o for o in live}
+        claimed: set[str] = set()
+        for key in sorted(desired):
+            spec = dict(desired[key])
+            base = str(spec.get("Name") or key)
+            data = spec.get("Data")
+            file_based = isinstance(data, (bytes, bytearray)) and not spec.get("Driver")
+            digest = content_digest(bytes(data)) if isinstance(data, (bytes, bytearray)) and file_based else None
+            if digest is not None:
+                spec["Labels"] = {**(spec.get("Labels") or {}), DIGEST_LABEL: digest}
+            versions = self._versions(base, live_by_name)
+            claimed.update(str(v["Spec"]["Name"]) for v in versions)
+            current = _current_version(base, versions, digest, kind)
+            if current is None and not versions:
+                self.renamed[kind][base] = base
+                self.objects.append(Change(kind, base, "create", desired=spec))
+                continue
+            if current is None:
+                # The content changed: a new version under a new name; services move to it, then
+                # the old versions go (swarm refuses to change a secret's or config's data).
+                assert digest is not None
+                new_name = versioned_name(base, digest)
+                self.renamed[kind][base] = new_name
+                old_name = str(versions[0]["Spec"]["Name"])
+                rotation: tuple[FieldChange, ...] = (
+                    FieldChange("name", old_name, new_name),
+                    FieldChange("content", "(old content)", "(new content)"),
+                )
+                # `live` stays None: the new version is created beside the old one, never updated.
+                self.objects.append(
+                    Change(kind, new_name, "replace", rotation, dict(spec, Name=new_name), reason="content changed")
+                )
+                for version in versions:
+                    self._retire(kind, version, part_of=new_name)
+                continue
+            current_name = str(current["Spec"]["Name"])
+            self.renamed[kind][base] = current_name
+            if kind == "secret" and digest is not None and DIGEST_LABEL not in (current["Spec"].get("Labels") or {}):
+                self.notes.append(
+                    f"secret {current_name} has no content digest (not created by composeswarm): "
+                    "the engine never returns secret data, so it is taken as unchanged"
+                )
+            for version in versions:
+                if version is not current:
+                    self._retire(kind, version, part_of=None)
+            fields = _label_changes(spec.get("Labels") or {}, current["Spec"].get("Labels") or {})
+            if fields:
+                labels = dict(spec.get("Labels") or {})
+                if DIGEST_LABEL not in (current["Spec"].get("Labels") or {}):
+                    labels.pop(DIGEST_LABEL, None)  # its content was never checked: claim nothing
+                body = {k: v for k, v in spec.items() if k != "Data"}
+                body.update(Name=current_name, Labels=labels)
+                self.objects.append(Change(kind, current_name, "update", fields, body, current))
+            else:
+                self.unchanged.append((kind, current_name))
+        for name in sorted(set(live_by_name) - claimed):
+            self.notes.append(f"{kind} {name} is no longer in the file; it is left in place (as docker does)")
+
+    def _versions(self, base: str, live_by_name: Mapping[str, Json]) -> list[Json]:
+        """Live objects that are versions of `base`: the base name itself, or a rotated name."""
+        out = []
+        for name, obj in live_by_name.items():
+            labels = obj["Spec"].get("Labels") or {}
+            digest = labels.get(DIGEST_LABEL)
+            if name == base or (digest and name == versioned_name(base, str(digest))):
+                out.append(obj)
+        out.sort(key=lambda o: (o["Spec"]["Name"] != base, str(o.get("CreatedAt"))))
+        return out
+
+    def _retire(self, kind: Literal["secret", "config"], version: Json, part_of: str | None) -> None:
+        """Plan the removal of an old version, unless a service that stays out of the plan uses it."""
+        name = str(version["Spec"]["Name"])
+        desired_names = {str(s.get("Name") or k) for k, s in self.desired.services.items()}
+        key = "Secrets" if kind == "secret" else "Configs"
+        ref_key = "SecretName" if kind == "secret" else "ConfigName"
+        for service in self.live.services:
+            spec = service.get("Spec") or {}
+            sname = str(spec.get("Name"))
+            if sname in desired_names or self.prune:
+                continue
+            refs = ((spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}).get(key) or []
+            if any(r.get(ref_key) == name for r in refs):
+                self.notes.append(f"{kind} {name} is an old version but service {sname} still uses it; it is kept")
+                return
+        self.last.append(Change(kind, name, "remove", live=version, part_of=part_of, reason="old version"))
+
+    # --- services -----------------------------------------------------------------------------------
+
+    def _services(self) -> None:
+        live_by_name = {str((s.get("Spec") or {}).get("Name")): s for s in self.live.services}
+        desired_names = set()
+        for key in sorted(self.desired.services):
+            spec = self._bind_names(self.desired.services[key])
+            name = str(spec.get("Name") or key)
+            desired_names.add(name)
+            current = live_by_name.get(name)
+            if current is None:
+                self.services.append(Change("service", name, "create", desired=spec))
+                continue
+            live_spec = current.get("Spec") or {}
+            send = _to_send(spec, live_spec)
+            fields = self._diff(service_view(live_spec, self.network_names), service_view(send, self.network_names))
+            if mode_of(live_spec) != mode_of(send):
+                self.services.append(
+                    Change("service", name, "replace", fields, spec, current, reason="the mode cannot change in place")
+                )
+            elif fields:
+                self.services.append(Change("service", name, "update", fields, send, current))
+            else:
+                self.unchanged.append(("service", name))
+        for name in sorted(set(live_by_name) - desired_names):
+            if self.prune:
+                self.first.append(Change("service", name, "remove", live=live_by_name[name], reason="not in the file"))
+            else:
+                self.notes.append(f"service {name} is not in the file; --prune removes it")
+
+    def _bind_names(self, spec: Json) -> Json:
+        """The spec with secret and config references pointing at their current (or new) versions."""
+        container = (spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}
+        if not (container.get("Secrets") or container.get("Configs")):
+            return dict(spec)
+        container = dict(container)
+        for kind, key, ref_key in (("secret", "Secrets", "SecretName"), ("config", "Configs", "ConfigName")):
+            renamed = self.renamed[kind]
+            if container.get(key):
+                container[key] = [
+                    dict(ref, **{ref_key: renamed.get(ref.get(ref_key), ref.get(ref_key))}) for ref in container[key]
+                ]
+        task = dict(spec["TaskTemplate"], ContainerSpec=container)
+        return dict(spec, TaskTemplate=task)
+
+    def _diff(self, before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+        out = []
+        for path in _ordered_union(before, after):
+            old, new = before.get(path), after.get(path)
+            if old is None and path in ENGINE_MAY_DROP:
+                continue  # an older engine ignores the field: sending it again changes nothing
+            if old != new:
+                out.append(FieldChange(path, old, new, sensitive=not self.show_sensitive and is_sensitive(path)))
+        return tuple(out)
+
+
+def _to_send(desired: Json, live: Json) -> Json:
+    """The whole spec an update sends: desired, plus what the engine owns (docker §5.2, §5.3)."""
+    send = dict(desired)
+    live_task = live.get("TaskTemplate") or {}
+    task = dict(send.get("TaskTemplate") or {})
+    if live_task.get("ForceUpdate") is not None:
+        task["ForceUpdate"] = live_task["ForceUpdate"]
+    image_label = (desired.get("Labels") or {}).get(IMAGE_LABEL)
+    live_image = (live_task.get("ContainerSpec") or {}).get("Image")
+    if image_label is not None and image_label == (live.get("Labels") or {}).get(IMAGE_LABEL) and live_image:
+        task["ContainerSpec"] = dict(task.get("ContainerSpec") or {}, Image=live_image)
+    send["TaskTemplate"] = task
+    return send
+
+
+def _current_version(base: str, versions: list[Json], digest: str | None, kind: str) -> Json | None:
+    """The live version whose content is the desired one, or None when the content changed."""
+    if not versions:
+        return None
+    if digest is None:  # not file-based (driver): content is not ours to compare
+        return versions[0]
+    for version in versions:
+        spec = version.get("Spec") or {}
+        recorded = (spec.get("Labels") or {}).get(DIGEST_LABEL)
+        if recorded is not None:
+            if recorded == digest:
+                return version
+            continue
+        data = spec.get("Data")  # configs come back with their data; secrets never do
+        if data is not None:
+            if content_digest(base64.b64decode(data)) == digest:
+                return version
+            continue
+        return version  # a secret without the label (docker made it): taken as unchanged
+    return None
+
+
+def _label_changes(desired: Mapping[str, str], live: Mapping[str, str]) -> tuple[FieldChange, ...]:
+    out = []
+    for key in sorted(set(desired) | set(live)):
+        if key == DIGEST_LABEL:
+            continue
+        if desired.get(key) != live.get(key):
+            out.append(FieldChange(f"labels.{key}", live.get(key), desired.get(key), is_sensitive(f"labels.{key}")))
+    return tuple(out)
+
+
+def _network_differences(desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+    """Which create options of an existing network differ from the file (for a note)."""
+    out = []
+    if (desired.get("Driver") or "overlay") != (live.get("Driver") or "overlay"):
+        out.append(f"driver {live.get('Driver')} -> {desired.get('Driver')}")
+    for key in ("Internal", "Attachable"):
+        if bool(desired.get(key)) != bool(live.get(key)):
+            out.append(f"{key.lower()} {bool(live.get(key))} -> {bool(desired.get(key))}")
+    live_opts = live.get("Options") or {}
+    for opt, value in sorted((desired.get("Options") or {}).items()):
+        if live_opts.get(opt) != value:
+            out.append(f"driver_opts.{opt}")
+    if (desired.get("Labels") or {}) != (live.get("Labels") or {}):
+        out.append("labels")
+    want = sorted(c.get("Subnet") for c in ((desired.get("IPAM") or {}).get("Config") or []) if c.get("Subnet"))
+    have = sorted(c.get("Subnet") for c in ((live.get("IPAM") or {}).get("Config") or []) if c.get("Subnet"))
+    if want and want != have:
+        out.append(f"ipam subnets {have} -> {want}")
+    return out
+
+
+def _ordered_union(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """Keys of both views in a stable, readable order: `a`'s order, then `b`'s new keys."""
+    seen = dict.fromkeys(a)
+    seen.update(dict.fromkeys(k for k in b if k not in seen))
+    return list(seen)

@@ -1,0 +1,128 @@
+"""Text and JSON views of a Plan: what would change, field by field, without leaking secrets.
+
+Text, for people: one line per object with a marker (`+` create, `~` update, `-/+` replace,
+`-` remove), the changed fields indented beneath, notes, and a summary line. Colour only when asked
+(the caller decides with `render.use_colour`). JSON, for programs: the shape documented in
+docs/plan-json.md. Sensitive values (credential-like names, marked by the planner) are masked here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from composeswarm.plan import Change, FieldChange, Plan
+
+MASK = "(sensitive)"
+NONE = "(none)"
+
+MARKERS = {"create": "+", "update": "~", "replace": "-/+", "remove": "-"}
+_COLOURS = {"create": "32", "update": "33", "replace": "35", "remove": "31"}  # green yellow magenta red
+
+
+def render_plan(plan: Plan, fmt: Literal["text", "json"] = "text", *, colour: bool | None = None) -> str:
+    """The plan as text (for people) or JSON (for programs); ends with a newline.
+
+    `colour` None means: colour when standard output is a terminal and NO_COLOR is not set.
+    """
+    if fmt == "json":
+        return json.dumps(plan_json(plan), indent=2, sort_keys=False) + "\n"
+    if fmt != "text":
+        raise ValueError(f"unknown plan format {fmt!r}: use text or json")
+    if colour is None:
+        from composeswarm.render import use_colour
+
+        colour = use_colour()
+    return plan_text(plan, colour=colour)
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The documented JSON shape (docs/plan-json.md)."""
+    return {
+        "stack": plan.stack,
+        "changes": [
+            {
+                "kind": c.kind,
+                "name": c.name,
+                "action": c.action,
+                "fields": [
+                    {"path": f.path, "before": _masked(f, f.before), "after": _masked(f, f.after)} for f in c.fields
+                ],
+            }
+            for c in plan.shown()
+        ],
+        "summary": plan.summary(),
+    }
+
+
+def summary_line(plan: Plan) -> str:
+    """`Plan: 1 to create, 2 to update, 0 to replace, 0 to remove, 5 unchanged.`"""
+    s = plan.summary()
+    return (
+        f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
+        f"{s['remove']} to remove, {s['unchanged']} unchanged."
+    )
+
+
+def plan_text(plan: Plan, *, colour: bool = False) -> str:
+    """One line per change, fields beneath, notes, then the summary line."""
+    lines: list[str] = []
+    shown = plan.shown()
+    if not shown:
+        lines.append(f"No changes: stack {plan.stack} is as the files describe it.")
+    else:
+        lines.append(f"Stack {plan.stack}:")
+        completions = {c.part_of: c for c in plan.changes if c.part_of is not None}
+        for change in shown:
+            lines.append(_headline(change, colour, completions.get(change.name)))
+            for fc in change.fields:
+                lines.append(f"      {fc.path}: {_value(_masked(fc, fc.before))} -> {_value(_masked(fc, fc.after))}")
+    for note in plan.notes:
+        lines.append(f"note: {note}")
+    lines.append(summary_line(plan))
+    return "\n".join(lines) + "\n"
+
+
+def _headline(change: Change, colour: bool, completion: Change | None) -> str:
+    marker = MARKERS[change.action]
+    text = f"{marker:>3} {change.kind} {change.name}"
+    renamed = next((f for f in change.fields if f.path == "name"), None)
+    if change.kind in ("secret", "config") and change.action == "replace" and renamed is not None:
+        text = f"{marker:>3} {change.kind} {renamed.before} -> {change.name}"
+        extra = "; the old version is removed once services use the new one" if completion is not None else ""
+        text += f" ({change.reason}{extra})"
+    elif change.reason:
+        text += f" ({change.reason})"
+    if colour:
+        text = f"\x1b[{_COLOURS[change.action]}m{text}\x1b[0m"
+    return "  " + text
+
+
+def _masked(fc: FieldChange, value: Any) -> Any:
+    if fc.sensitive and value is not None:
+        return MASK
+    return value
+
+
+_PLAIN = re.compile(r"^[^\s\"'\[\]{},]([^\"]*[^\s\"])?$")
+
+
+def _value(value: Any) -> str:
+    """A value as people read it: plain words bare, anything ambiguous in JSON."""
+    if value is None:
+        return NONE
+    if value == MASK:
+        return MASK
+    if isinstance(value, str) and _PLAIN.match(value) and value not in ("true", "false", "null", NONE):
+        if not _looks_numeric(value):
+            return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
