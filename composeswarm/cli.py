@@ -328,3 +328,73 @@ def deploy_cmd(
         return errors.EXIT_OK
 
     _run(body)
+
+
+# --- plan / diff (the plan helper) ----------------------------------------------------------------
+
+
+def _plan_body(
+    stack: str,
+    file: list[str] | None,
+    env_file: list[str] | None,
+    prune: bool,
+    output: str,
+    show_sensitive: bool,
+    context: str | None,
+) -> int:
+    """Plan against the live swarm and print it; EXIT_CHANGES when anything would change."""
+    from composeswarm.deploy import DeployOptions, deploy
+    from composeswarm.plan import reveal
+    from composeswarm.render import print_issues
+    from composeswarm.render.plan import notes_text, render_plan
+
+    if output not in ("text", "json"):
+        raise errors.InputError([errors.Issue("", None, None, (), f"--output must be text or json, got {output!r}")])
+    # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
+    opts = DeployOptions(
+        stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True, context=context
+    )
+    result = deploy(opts)
+    plan = reveal(result.plan) if show_sensitive else result.plan
+    print_issues(result.load_warnings)
+    sys.stderr.write(notes_text(plan))
+    typer.echo(render_plan(plan, "json" if output == "json" else "text"), nl=False)
+    return errors.EXIT_CHANGES if plan.has_changes else errors.EXIT_OK
+
+
+PLAN_HELP = (
+    "Show what a deploy would change, field by field, without changing anything.\n\n"
+    "Compares the files with the live stack (read once): + create, ~ update, -/+ replace, - remove. "
+    "Values of credential-like names (PASSWORD, SECRET, TOKEN, KEY, ...) are masked. "
+    "Exit codes: 0 no changes, 2 changes, 1 error."
+)
+
+
+@app.command("plan", help=PLAN_HELP)
+def plan_cmd(
+    stack: Annotated[str, typer.Argument(help="Stack name.", show_default=False)],
+    file: FileOpt = None,
+    env_file: EnvFileOpt = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
+    output: OutputOpt = "text",
+    show_sensitive: Annotated[
+        bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")
+    ] = False,
+    context: ContextOpt = None,
+) -> None:
+    _run(lambda: _plan_body(stack, file, env_file, prune, output, show_sensitive, context))
+
+
+@app.command("diff", help=PLAN_HELP.replace("Show what", "Alias of `plan`: show what"))
+def diff_cmd(
+    stack: Annotated[str, typer.Argument(help="Stack name.", show_default=False)],
+    file: FileOpt = None,
+    env_file: EnvFileOpt = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
+    output: OutputOpt = "text",
+    show_sensitive: Annotated[
+        bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")
+    ] = False,
+    context: ContextOpt = None,
+) -> None:
+    _run(lambda: _plan_body(stack, file, env_file, prune, output, show_sensitive, context))

@@ -23,7 +23,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from composeswarm.normalize import IMAGE_LABEL, mode_of, service_view
@@ -121,6 +121,14 @@ class DesiredLike(Protocol):
 # Names that look like credentials: their values are masked unless --show-sensitive.
 _SENSITIVE = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SALT|CERT", re.IGNORECASE)
 _MASKED_PREFIXES = ("environment.", "labels.", "deploy.labels.", "logging.options.")
+
+
+def reveal(plan: Plan) -> Plan:
+    """The same plan with no value masked (--show-sensitive)."""
+    changes = tuple(
+        replace(c, fields=tuple(replace(f, sensitive=False) for f in c.fields)) for c in plan.changes
+    )
+    return replace(plan, changes=changes)
 
 
 def is_sensitive(path: str) -> bool:

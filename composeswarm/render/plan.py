@@ -1,7 +1,7 @@
 """Text and JSON views of a Plan: what would change, field by field, without leaking secrets.
 
 Text, for people: one line per object with a marker (`+` create, `~` update, `-/+` replace,
-`-` remove), the changed fields indented beneath, notes, and a summary line. Colour only when asked
+`-` remove), the changed fields indented beneath, and a summary line; notes separately (stderr). Colour only when asked
 (the caller decides with `render.use_colour`). JSON, for programs: the shape documented in
 docs/plan-json.md. Sensitive values (credential-like names, marked by the planner) are masked here.
 """
@@ -66,7 +66,7 @@ def summary_line(plan: Plan) -> str:
 
 
 def plan_text(plan: Plan, *, colour: bool = False) -> str:
-    """One line per change, fields beneath, notes, then the summary line."""
+    """One line per change, fields beneath, then the summary line (notes go to stderr: `notes_text`)."""
     lines: list[str] = []
     shown = plan.shown()
     if not shown:
@@ -78,10 +78,13 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
             lines.append(_headline(change, colour, completions.get(change.name)))
             for fc in change.fields:
                 lines.append(f"      {fc.path}: {_value(_masked(fc, fc.before))} -> {_value(_masked(fc, fc.after))}")
-    for note in plan.notes:
-        lines.append(f"note: {note}")
     lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"
+
+
+def notes_text(plan: Plan) -> str:
+    """The plan's notes, one `note:` line each (for stderr: they are not changes)."""
+    return "".join(f"note: {note}\n" for note in plan.notes)
 
 
 def _headline(change: Change, colour: bool, completion: Change | None) -> str:
