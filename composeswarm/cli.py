@@ -398,3 +398,49 @@ def diff_cmd(
     context: ContextOpt = None,
 ) -> None:
     _run(lambda: _plan_body(stack, file, env_file, prune, output, show_sensitive, context))
+
+
+# --- validate / config (the loading helper) -------------------------------------------------------
+
+ConfigFormatOpt = Annotated[
+    str,
+    typer.Option("--output", "--format", "-o", help="Output format: yaml (as docker stack config) or json."),
+]
+
+
+@app.command("validate")
+def validate_cmd(file: FileOpt = None, env_file: EnvFileOpt = None) -> None:
+    """Check compose files as docker stack deploy would (and more); every error as FILE:LINE:COL.
+
+    Exit 0 when valid (warnings go to stderr), 1 when not. Needs no engine.
+    """
+
+    def body() -> int:
+        from composeswarm.load import load_project
+        from composeswarm.render import issues as view
+
+        project, warnings = load_project(file, env_file)
+        view.print_warnings(warnings)
+        typer.echo(view.ok_line(project, len(warnings)))
+        return errors.EXIT_OK
+
+    _run(body)
+
+
+@app.command("config")
+def config_cmd(file: FileOpt = None, env_file: EnvFileOpt = None, output: ConfigFormatOpt = "yaml") -> None:
+    """Print the merged, interpolated project as `docker stack config` does (long syntax, defaults filled in)."""
+
+    def body() -> int:
+        from composeswarm.load import load_project
+        from composeswarm.render import issues as view
+
+        fmt = {"yaml": "yaml", "text": "yaml", "json": "json"}.get(output)
+        if fmt is None:
+            raise errors.InputError([errors.Issue("", None, None, (), f"--format must be yaml or json, got {output!r}")])
+        project, warnings = load_project(file, env_file, strict=False)
+        view.print_warnings(warnings)
+        typer.echo(view.render_config(project, fmt), nl=False)
+        return errors.EXIT_OK
+
+    _run(body)

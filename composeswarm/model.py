@@ -3,9 +3,11 @@
 The loader (load -> interpolate -> schema -> checks) produces a `Project`. Its sections hold plain
 mappings in exactly the shape `docker stack config` prints (docker CLI 28): long syntax for ports,
 volumes, secrets and configs; `environment` as a mapping whose values are strings or None (env_file
-already merged in, as docker does); absolute paths for bind sources, env files and secret/config
-files; durations kept as the strings the user wrote (the converter parses them). Keys docker drops
-are dropped; unknown-but-allowed keys (x-*) are kept only under `extras`.
+already merged in, as docker does; `env_file` itself kept as written, a list); absolute paths for
+bind sources and secret/config files; durations and memory sizes kept as the strings the user wrote
+(the converter parses them). x-* keys stay where they were written (docker prints them there);
+top-level x-* keys are in `extras`. `depends_on` is a list, or (composeswarm extension) a mapping
+of service -> {condition: ...}.
 
 Conversion reads a `Project` and never looks back at the files, so it stays pure.
 """
@@ -43,6 +45,8 @@ class Project:
     files: tuple[str, ...] = ()
     # key path (as in errors.Path) -> where it was written; used by later stages to point at the file
     positions: dict[Path, Position] = field(default_factory=dict, compare=False, repr=False)
+    # top-level x-* keys (docker prints them; nothing converts them)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def position(self, path: Path) -> Position | None:
         """The position of `path`, or of its nearest ancestor that has one."""
@@ -60,4 +64,5 @@ class Project:
             section = getattr(self, name)
             if section:
                 out[name] = section
+        out.update(self.extras)
         return out

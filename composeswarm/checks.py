@@ -1,0 +1,277 @@
+"""Checks beyond the schema: keys swarm ignores or forbids, references, images, files, ports.
+
+`forbidden` and `ignored_keys` look at the raw (un-interpolated) service keys of each file, as
+docker does; `check_project` looks at the merged, normalised project.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from composeswarm.errors import Issue, Path
+from composeswarm.model import Position
+
+# Swarm's limit on secret and config data (swarmkit MaxSecretSize).
+MAX_FILE_OBJECT_SIZE = 500 * 1024
+
+_RESOURCES = "set resource limits using deploy.resources"
+FORBIDDEN: dict[str, str] = {
+    "extends": "support for `extends` is not implemented yet",
+    "volume_driver": "instead of setting the volume driver on the service, define a volume using the "
+    "top-level `volumes` option and specify the driver there",
+    "volumes_from": "to share a volume between services, define it using the top-level `volumes` option "
+    "and reference it from each service that shares it using the service-level `volumes` option",
+    "cpu_quota": _RESOURCES,
+    "cpu_shares": _RESOURCES,
+    "cpuset": _RESOURCES,
+    "mem_limit": _RESOURCES,
+    "memswap_limit": _RESOURCES,
+}
+UNSUPPORTED = (
+    "build", "cgroupns_mode", "cgroup_parent", "devices", "domainname", "external_links", "ipc", "links",
+    "mac_address", "network_mode", "pid", "privileged", "restart", "security_opt", "shm_size", "userns_mode",
+)
+DEPRECATED: dict[str, str] = {
+    "container_name": "Setting the container name is not supported.",
+    "expose": "Exposing ports is unnecessary - services on the same network can access each other's "
+    "containers on any port.",
+}
+
+Severity = Literal["error", "warning"]
+Reporter = Callable[[Path, str, Severity], None]
+
+
+def _reporter(file: str, positions: Mapping[Path, Position], issues: list[Issue]) -> Reporter:
+    def report(path: Path, message: str, severity: Severity = "error") -> None:
+        probe, pos = path, None
+        while probe and pos is None:
+            pos = positions.get(probe)
+            probe = probe[:-1]
+        where = pos.file if pos else file
+        issues.append(Issue(where, pos.line if pos else None, pos.column if pos else None, path, message, severity))
+
+    return report
+
+
+def _services(data: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    services = data.get("services")
+    if not isinstance(services, dict):
+        return []
+    return [(name, svc) for name, svc in services.items() if isinstance(svc, dict)]
+
+
+def forbidden(data: Mapping[str, Any], file: str, positions: Mapping[Path, Position]) -> list[Issue]:
+    """Service keys docker refuses outright (fatal, checked before interpolation)."""
+    issues: list[Issue] = []
+    report = _reporter(file, positions, issues)
+    for name, svc in _services(data):
+        for key in svc:
+            if key in FORBIDDEN:
+                report(("services", name, key), f"'{key}' is not supported by docker stack deploy: {FORBIDDEN[key]}", "error")
+    return issues
+
+
+def ignored_keys(data: Mapping[str, Any], file: str, positions: Mapping[Path, Position]) -> list[Issue]:
+    """Warnings for service keys swarm ignores (docker: "Ignoring unsupported/deprecated options")."""
+    issues: list[Issue] = []
+    report = _reporter(file, positions, issues)
+    for name, svc in _services(data):
+        for key in svc:
+            path = ("services", name, key)
+            if key == "restart":
+                report(path, "docker reports 'restart' as unsupported, but uses it as the restart policy "
+                       "when deploy.restart_policy is not set; prefer deploy.restart_policy", "warning")
+            elif key in UNSUPPORTED:
+                report(path, f"ignored: docker stack deploy does not support '{key}'", "warning")
+            elif key in DEPRECATED:
+                report(path, f"ignored: {DEPRECATED[key]}", "warning")
+    return issues
+
+
+# --- the merged project -------------------------------------------------------------------------
+
+_ALNUM = r"[a-z0-9]+"
+_SEP = r"(?:[._]|__|[-]+)"
+_COMPONENT = rf"{_ALNUM}(?:{_SEP}{_ALNUM})*"
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+_REFERENCE = re.compile(rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::{_TAG})?(?:@{_DIGEST})?$")
+
+
+def image_problem(image: str) -> str | None:
+    """Why `image` is not a valid reference (docker's reference.ParseNormalizedNamed), or None."""
+    if not image:
+        return "no image specified"
+    first, _, rest = image.partition("/")
+    is_domain = bool(rest) and ("." in first or ":" in first or first == "localhost" or first.lower() != first)
+    name = image.split("@")[0]
+    if rest and not is_domain or not rest:
+        repo = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+        if repo.lower() != repo:
+            return f"invalid reference format: repository name ({repo}) must be lowercase"
+    if _REFERENCE.match(image) is None:
+        return "invalid reference format"
+    return None
+
+
+def check_project(
+    data: Mapping[str, Any], working_dir: str, positions: Mapping[Path, Position], file: str
+) -> list[Issue]:
+    """References, images, depends_on, secret/config files and ports of the merged project."""
+    issues: list[Issue] = []
+    report = _reporter(file, positions, issues)
+    services: Mapping[str, Any] = data.get("services", {})
+    sections = {s: data.get(s, {}) for s in ("networks", "volumes", "secrets", "configs")}
+    for name, svc in services.items():
+        base: Path = ("services", name)
+        image = svc.get("image")
+        problem = image_problem(image if isinstance(image, str) else "")
+        if problem is not None:
+            shown = f' "{image}"' if image else ""
+            report(base + (("image",) if image is not None else ()), f"invalid image reference{shown}: {problem}", "error")
+        for net in svc.get("networks", {}) or {}:
+            if net not in sections["networks"] and net != "default":
+                report(base + ("networks", net), f'undefined network "{net}"; declare it under the top-level networks', "error")
+        for i, vol in enumerate(svc.get("volumes", []) or []):
+            if vol.get("type") == "volume" and vol.get("source") and vol["source"] not in sections["volumes"]:
+                report(base + ("volumes", i), f'undefined volume "{vol["source"]}"; declare it under the top-level volumes', "error")
+        for kind in ("secrets", "configs"):
+            targets: dict[str, str] = {}
+            for i, ref in enumerate(svc.get(kind, []) or []):
+                source = ref.get("source", "")
+                if source not in sections[kind]:
+                    report(base + (kind, i), f'undefined {kind[:-1]} "{source}"; declare it under the top-level {kind}', "error")
+                target = ref.get("target") or source
+                if target in targets:
+                    report(base + (kind, i), f'duplicate {kind[:-1]} target "{target}" (also used by "{targets[target]}")', "error")
+                targets.setdefault(target, source)
+        cred = svc.get("credential_spec") or {}
+        if cred.get("config") and cred["config"] not in sections["configs"]:
+            report(base + ("credential_spec", "config"), f'undefined config "{cred["config"]}"', "error")
+        _check_ports(svc, base, report)
+        _check_deploy(svc, base, report)
+        health = svc.get("healthcheck") or {}
+        if health.get("disable") and health.get("test"):
+            report(base + ("healthcheck",), "test and disable can't be set at the same time", "error")
+    _check_depends_on(services, report)
+    for kind in ("secrets", "configs"):
+        for name, entry in sections[kind].items():
+            _check_file(kind, name, entry, working_dir, report)
+    return issues
+
+
+def _check_ports(svc: Mapping[str, Any], base: Path, report: Reporter) -> None:
+    for i, port in enumerate(svc.get("ports", []) or []):
+        published, target = port.get("published"), port.get("target")
+        if published is not None and not 0 <= published <= 65535:
+            report(base + ("ports", i, "published"), f"published port must be 1-65535, got {published}", "error")
+        if target is None:
+            report(base + ("ports", i), "missing required key 'target'", "error")
+        elif not 1 <= target <= 65535:
+            report(base + ("ports", i, "target"), f"target port must be 1-65535, got {target}", "error")
+        mode = port.get("mode")
+        if mode not in (None, "ingress", "host"):
+            report(base + ("ports", i, "mode"), f'must be one of ingress, host; got "{mode}"', "error")
+        proto = port.get("protocol")
+        if proto not in (None, "tcp", "udp", "sctp"):
+            report(base + ("ports", i, "protocol"), f'must be one of tcp, udp, sctp; got "{proto}"', "error")
+
+
+_MEMORY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtTpP]?)([iI]?[bB]?)\s*$")
+
+
+def _check_deploy(svc: Mapping[str, Any], base: Path, report: Reporter) -> None:
+    deploy = svc.get("deploy") or {}
+    mode = deploy.get("mode")
+    if mode not in (None, "", "replicated", "global", "replicated-job", "global-job"):
+        report(base + ("deploy", "mode"), f'unknown mode "{mode}"; use replicated, global, replicated-job or global-job', "error")
+    if mode in ("global", "global-job") and deploy.get("replicas") is not None:
+        report(base + ("deploy", "replicas"), "replicas can only be used with replicated or replicated-job mode", "error")
+    resources = deploy.get("resources") or {}
+    for part in ("limits", "reservations"):
+        spec = resources.get(part) or {}
+        memory = spec.get("memory")
+        if memory is not None and _MEMORY.match(memory) is None:
+            report(base + ("deploy", "resources", part, "memory"), f'invalid size "{memory}" (use e.g. 512M or 1.5G)', "error")
+        cpus = spec.get("cpus")
+        if cpus is not None:
+            problem = _cpus_problem(cpus)
+            if problem:
+                report(base + ("deploy", "resources", part, "cpus"), problem, "error")
+    restart = svc.get("restart")
+    if restart is not None and "restart_policy" not in deploy:
+        if re.fullmatch(r"(?:no|always|unless-stopped|on-failure(?::[0-9]+)?)?", restart) is None:
+            report(base + ("restart",), f'invalid restart policy "{restart}"; use no, always, unless-stopped or on-failure[:N]', "error")
+
+
+def _cpus_problem(cpus: str) -> str | None:
+    from fractions import Fraction
+
+    try:
+        value = Fraction(cpus.strip())
+    except (ValueError, ZeroDivisionError):
+        return f'invalid number of CPUs "{cpus}"'
+    nano = value * 1_000_000_000
+    if nano.denominator != 1:
+        return f'invalid number of CPUs "{cpus}": value is too precise'
+    return None
+
+
+def _check_depends_on(services: Mapping[str, Any], report: Reporter) -> None:
+    graph: dict[str, list[str]] = {}
+    for name, svc in services.items():
+        deps = svc.get("depends_on") or []
+        names = list(deps) if isinstance(deps, (list, dict)) else []
+        graph[name] = []
+        for dep in names:
+            if dep not in services:
+                report(("services", name, "depends_on"), f'depends on undefined service "{dep}"', "error")
+            elif dep == name:
+                report(("services", name, "depends_on"), "a service cannot depend on itself", "error")
+            else:
+                graph[name].append(dep)
+    state: dict[str, int] = {}
+    reported: set[frozenset[str]] = set()
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        stack.append(node)
+        for dep in graph.get(node, []):
+            if state.get(dep) == 1:
+                cycle = stack[stack.index(dep):] + [dep]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    report(("services", cycle[0], "depends_on"), "dependency cycle: " + " -> ".join(cycle), "error")
+            elif dep not in state:
+                visit(dep, stack)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+
+
+def _check_file(kind: str, name: str, entry: Mapping[str, Any], working_dir: str, report: Reporter) -> None:
+    if entry.get("external") or entry.get("driver"):
+        return
+    path: Path = (kind, name)
+    file = entry.get("file")
+    if not isinstance(file, str):
+        return
+    if os.path.normpath(file) == os.path.normpath(working_dir) or os.path.isdir(file):
+        report(path, f"no file: a {kind[:-1]} needs file, external or driver (docker would try to read the folder {file})", "error")
+        return
+    try:
+        size = os.path.getsize(file)
+    except OSError:
+        report(path + ("file",), f"file not found: {file}", "error")
+        return
+    if size > MAX_FILE_OBJECT_SIZE:
+        report(path + ("file",), f"file {file} is {size} bytes; swarm allows at most {MAX_FILE_OBJECT_SIZE} bytes (500 KB)", "error")

@@ -1,0 +1,236 @@
+"""Find and read compose files and turn them into one validated `Project` (docker CLI 28 loading).
+
+Per file: read YAML with positions, check the version, refuse forbidden keys, interpolate, validate
+against the version's schema, normalise to `docker stack config` shape. Then merge the files and
+run the checks that need the whole project. Every error is collected; InputError carries them all.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from collections.abc import Mapping
+from typing import Any
+
+from composeswarm import checks, schema
+from composeswarm.errors import InputError, Issue, Path
+from composeswarm.interpolate import interpolate
+from composeswarm.merge import merge_files
+from composeswarm.model import Position, Project
+from composeswarm.shape import Normalizer
+from composeswarm.yamlread import Document, read_yaml
+
+DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+STDIN_NAME = "<stdin>"
+
+
+def find_files(files: list[str] | None, cwd: str) -> list[str]:
+    """The -f files as given, or the first default file found in `cwd`."""
+    if files:
+        return list(files)
+    for name in DEFAULT_FILES:
+        if os.path.isfile(os.path.join(cwd, name)):
+            return [name]
+    raise InputError(
+        [Issue("", None, None, (), f"no compose file found in {cwd}: looked for {', '.join(DEFAULT_FILES)} (use -f FILE)")]
+    )
+
+
+def working_dir_for(files: list[str], cwd: str) -> str:
+    """docker: the folder of the first file; the current folder when reading stdin."""
+    first = files[0]
+    if first == "-":
+        return cwd
+    return os.path.dirname(os.path.join(cwd, os.path.normpath(first)) if not os.path.isabs(first) else first)
+
+
+def read_dotenv(path: str, issues: list[Issue], required: bool) -> dict[str, str]:
+    """Variables from a .env / --env-file file: KEY=VALUE lines, optional `export`, quotes removed."""
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            lines = fh.read().splitlines()
+    except OSError as exc:
+        if required:
+            issues.append(Issue(path, None, None, (), f"cannot read env file: {exc.strerror}"))
+        return {}
+    out: dict[str, str] = {}
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key or any(c.isspace() for c in key):
+            issues.append(Issue(path, number, 1, (), f"invalid line {raw.strip()!r}: expected KEY=VALUE"))
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            quote, value = value[0], value[1:-1]
+            if quote == '"':
+                value = value.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        out[key] = value
+    return out
+
+
+def interpolation_env(
+    env_files: list[str] | None, working_dir: str, environ: Mapping[str, str], cwd: str, issues: list[Issue]
+) -> dict[str, str]:
+    """--env-file files (or .env beside the first compose file), then the process environment wins."""
+    env: dict[str, str] = {}
+    if env_files:
+        for f in env_files:
+            env.update(read_dotenv(os.path.join(cwd, f), issues, required=True))
+    else:
+        env.update(read_dotenv(os.path.join(working_dir, ".env"), issues, required=False))
+    env.update(environ)
+    return env
+
+
+def _read_text(name: str, cwd: str, stdin_text: str | None) -> str:
+    if name == "-":
+        return stdin_text if stdin_text is not None else sys.stdin.read()
+    with open(os.path.join(cwd, name), encoding="utf-8-sig") as fh:
+        return fh.read()
+
+
+def _sort_key(order: dict[str, int]) -> Any:
+    def key(issue: Issue) -> tuple[int, int, int, str]:
+        return (order.get(issue.file, len(order)), issue.line or 0, issue.column or 0, repr(issue.path))
+
+    return key
+
+
+def load_project(
+    files: list[str] | None,
+    env_files: list[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    stdin_text: str | None = None,
+    strict: bool = True,
+) -> tuple[Project, list[Issue]]:
+    """Load, validate and merge compose files; return the Project and its warnings.
+
+    Raises InputError with every error found (sorted by file, then position). With
+    strict=False the whole-project checks (references, images, files: what docker only finds at
+    deploy time) are returned as warnings, as `docker stack config` does not check them.
+    """
+    cwd = cwd or os.getcwd()
+    environ = dict(os.environ) if environ is None else dict(environ)
+    names = find_files(files, cwd)
+    working_dir = working_dir_for(names, cwd)
+    issues: list[Issue] = []
+    env = interpolation_env(env_files, working_dir, environ, cwd, issues)
+
+    docs: list[Document] = []
+    shown: list[str] = []
+    for name in names:
+        display = STDIN_NAME if name == "-" else name
+        shown.append(display)
+        try:
+            text = _read_text(name, cwd, stdin_text)
+        except OSError as exc:
+            issues.append(Issue(display, None, None, (), f"cannot read compose file: {exc.strerror}"))
+            continue
+        except UnicodeDecodeError:
+            issues.append(Issue(display, None, None, (), "cannot read compose file: not UTF-8 text"))
+            continue
+        try:
+            docs.append(read_yaml(text, display))
+        except InputError as exc:
+            issues.extend(exc.issues)
+
+    version: str | None = None
+    normalised: list[dict[str, Any]] = []
+    positions: dict[Path, Position] = {}
+    for doc in docs:
+        file_version = _version(doc, issues)
+        if file_version is None:
+            continue
+        if version is None:
+            version = file_version
+        elif file_version != version:
+            pos = doc.positions.get(("version",))
+            issues.append(
+                Issue(doc.file, pos.line if pos else None, pos.column if pos else None, ("version",),
+                      f"version mismatched between compose files: {version} and {file_version}")
+            )
+            continue
+        file_issues = checks.forbidden(doc.data, doc.file, doc.positions)
+        data = doc.data
+        if file_issues:
+            data = _without(data, [i.path for i in file_issues])
+        file_issues += checks.ignored_keys(doc.data, doc.file, doc.positions)
+        data, found = interpolate(data, doc.positions, doc.file, env)
+        file_issues += found
+        schema_issues = schema.validate(data, file_version, doc.positions, doc.file)
+        file_issues += schema_issues
+        issues.extend(file_issues)
+        if any(i.severity == "error" for i in file_issues):
+            continue
+        shaper = Normalizer(doc.file, file_version, working_dir, environ, doc.positions)
+        normalised.append(shaper.project(data))
+        issues.extend(shaper.issues)
+        positions.update(doc.positions)
+
+    order = {name: i for i, name in enumerate(shown)}
+    errors = [i for i in issues if i.severity == "error"]
+    if errors or version is None or not normalised:
+        raise InputError(sorted(errors or issues, key=_sort_key(order)))
+
+    merged = merge_files(normalised)
+    first = shown[0]
+    late = checks.check_project(merged, working_dir, positions, first)
+    if not strict:
+        late = [replace(i, severity="warning") for i in late]
+    issues.extend(late)
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise InputError(sorted(errors, key=_sort_key(order)))
+    extras = {k: v for k, v in merged.items() if k.startswith("x-")}
+    project = Project(
+        version=version,
+        services=merged["services"],
+        networks=merged.get("networks", {}),
+        volumes=merged.get("volumes", {}),
+        secrets=merged.get("secrets", {}),
+        configs=merged.get("configs", {}),
+        working_dir=working_dir,
+        files=tuple(_absolute(n, cwd) for n in names),
+        positions=positions,
+        extras=extras,
+    )
+    warnings = sorted((i for i in issues if i.severity == "warning"), key=_sort_key(order))
+    return project, warnings
+
+
+def _absolute(name: str, cwd: str) -> str:
+    return name if name == "-" else os.path.normpath(os.path.join(cwd, name))
+
+
+def _version(doc: Document, issues: list[Issue]) -> str | None:
+    raw = doc.data.get("version")
+    version = schema.normalize_version(raw)
+    if version is None:
+        pos = doc.positions.get(("version",))
+        issues.append(
+            Issue(doc.file, pos.line if pos else None, pos.column if pos else None, ("version",),
+                  f'unsupported compose file version "{raw}"; use 3.0 to 3.13, or leave version out for 3.13')
+        )
+    return version
+
+
+def _without(data: dict[str, Any], paths: list[Path]) -> dict[str, Any]:
+    """A copy of `data` without the service keys at `paths` (already reported)."""
+    services = {k: dict(v) if isinstance(v, dict) else v for k, v in data.get("services", {}).items()}
+    for path in paths:
+        svc = services.get(str(path[1]))
+        if isinstance(svc, dict):
+            svc.pop(str(path[2]), None)
+    out = dict(data)
+    out["services"] = services
+    return out

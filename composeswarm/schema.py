@@ -1,0 +1,310 @@
+"""Validate a compose tree against schemas/config_schema_v3.<minor>.json; errors become Issues.
+
+Messages are built from jsonschema's structured fields (validator, path, schema, context), never
+from its English text. For `oneOf` the branch that got furthest is reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from composeswarm.errors import Issue, Path
+from composeswarm.model import Position
+
+VERSIONS = tuple(f"3.{minor}" for minor in range(14))
+LATEST = VERSIONS[-1]
+
+_DURATION = re.compile(r"^[-+]?(?:0|(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$")
+_PORT_SPEC = re.compile(
+    r"^(?:(?:\[[0-9a-fA-F:.]*\]|[0-9.]+|[0-9a-fA-F:]*::?[0-9a-fA-F:]*):)??"
+    r"(?:(?P<published>[0-9]+(?:-[0-9]+)?)?:)?(?P<target>[0-9]+(?:-[0-9]+)?)(?:/(?:tcp|udp|sctp))?$"
+)
+_EXPOSE = re.compile(r"^[0-9]+(?:-[0-9]+)?(?:/(?:tcp|udp|sctp))?$")
+_NAME_PATTERN = "^[a-zA-Z0-9._-]+$"
+
+_TYPE_NAMES = {
+    "object": "mapping",
+    "array": "list",
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "null": "null",
+}
+
+# Keys from the Compose Specification that 3.x files cannot have: say so instead of "unknown key".
+_COMPOSE_SPEC_ONLY = {
+    "profiles": "profiles are a Compose Specification feature; docker stack deploy (compose format 3.x) "
+    "does not support them: remove the key, or deploy the services you want with separate files",
+    "name": "a project name is a Compose Specification feature; the stack name is given on the command line",
+    "include": "include is a Compose Specification feature; pass several -f files instead",
+    "pull_policy": "pull_policy is a Compose Specification feature; use --resolve-image",
+    "platform": "platform is a Compose Specification feature; use deploy.placement.constraints",
+    "develop": "develop is a Compose Specification feature; docker stack deploy does not support it",
+    "host_ip": "host_ip is not supported in compose format 3.x; swarm publishes on every address",
+    "app_protocol": "app_protocol is not supported in compose format 3.x",
+    "content": "inline content is a Compose Specification feature; use file:",
+}
+
+
+def duration_ok(value: object) -> bool:
+    """True when `value` is a Go duration string (time.ParseDuration syntax)."""
+    return not isinstance(value, str) or _DURATION.match(value) is not None
+
+
+def port_spec_ok(value: object) -> bool:
+    """True when `value` looks like a short-syntax port (`[ip:][published:]target[/proto]`)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return float(value).is_integer()
+    return not isinstance(value, str) or _PORT_SPEC.match(value) is not None
+
+
+def expose_ok(value: object) -> bool:
+    """True when `value` is an exposable port or range."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    return not isinstance(value, str) or _EXPOSE.match(value) is not None
+
+
+def normalize_version(raw: object) -> str | None:
+    """docker CLI 28: missing, "" or "3" mean the latest 3.x; other values must name a schema."""
+    if raw is None or raw == "" or raw == "3":
+        return LATEST
+    text = str(raw)
+    if text in VERSIONS:
+        return text
+    if re.fullmatch(r"3\.[0-9]+", text) and text.rstrip("0") in VERSIONS:
+        return None
+    return None
+
+
+@lru_cache(maxsize=None)
+def _schema(version: str) -> dict[str, Any]:
+    ref = resources.files("composeswarm.schemas").joinpath(f"config_schema_v{version}.json")
+    data: dict[str, Any] = json.loads(ref.read_text(encoding="utf-8"))
+    return data
+
+
+@lru_cache(maxsize=None)
+def _validator(version: str) -> Any:
+    """A compiled validator per version (built once per process)."""
+    from jsonschema import Draft7Validator, FormatChecker
+
+    checker = FormatChecker(formats=())
+    checker.checks("duration")(duration_ok)
+    checker.checks("ports")(port_spec_ok)
+    checker.checks("expose")(expose_ok)
+    return Draft7Validator(_schema(version), format_checker=checker)
+
+
+def validate(
+    data: Mapping[str, Any], version: str, positions: Mapping[Path, Position], file: str
+) -> list[Issue]:
+    """Every schema problem in `data` as Issues, sorted by position."""
+    issues: list[Issue] = []
+    for error in _validator(version).iter_errors(data):
+        for path, message in _messages(error):
+            pos = _position(positions, path)
+            issues.append(Issue(file, pos.line if pos else None, pos.column if pos else None, path, message))
+    return sorted(set(issues), key=lambda i: (i.line or 0, i.column or 0, i.path.__repr__()))
+
+
+def _position(positions: Mapping[Path, Position], path: Path) -> Position | None:
+    while path:
+        pos = positions.get(path)
+        if pos is not None:
+            return pos
+        path = path[:-1]
+    return None
+
+
+def _a(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+def _type_of(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "mapping"
+    return "list"
+
+
+def _shown(value: object) -> str:
+    """The bad value, quoted, for scalars; nothing for mappings and lists."""
+    if isinstance(value, (dict, list)):
+        return ""
+    if isinstance(value, str):
+        return f' "{value}"'
+    return " " + json.dumps(value)
+
+
+def _expected(types: Iterable[str]) -> str:
+    names: list[str] = []
+    for t in types:
+        name = _TYPE_NAMES.get(t, t)
+        if name not in names:
+            names.append(name)
+    if "integer" in names and "number" in names:
+        names.remove("integer")
+    if len(names) == 1:
+        return _a(names[0])
+    return _a(names[0]) + "".join(f" or {_a(n)}" for n in names[1:-1]) + f" or {_a(names[-1])}"
+
+
+def _types_of_schema(schema: Mapping[str, Any], root: Mapping[str, Any]) -> list[str]:
+    """The JSON types a (sub)schema accepts, following $ref and oneOf."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _types_of_schema(root["definitions"][name], root)
+    if "oneOf" in schema:
+        out: list[str] = []
+        for branch in schema["oneOf"]:
+            out.extend(_types_of_schema(branch, root))
+        return out
+    t = schema.get("type", [])
+    return [t] if isinstance(t, str) else list(t)
+
+
+def _messages(error: Any) -> list[tuple[Path, str]]:
+    """(path, message) pairs for one jsonschema error, from its structured fields."""
+    path: Path = tuple(error.absolute_path)
+    validator = error.validator
+    value = error.instance
+    schema = error.schema
+    if validator in ("oneOf", "anyOf"):
+        return _one_of(error, path)
+    if validator == "type":
+        want = schema["type"]
+        types = [want] if isinstance(want, str) else list(want)
+        got = _type_of(value)
+        return [(path, f"must be {_expected(types)}, not {_a(got)}{_shown(value)}")]
+    if validator == "additionalProperties":
+        return _extra_keys(value, schema, path, tuple(error.absolute_schema_path)[:-1])
+    if validator == "required":
+        missing = [k for k in error.validator_value if k not in value]
+        return [(path, f"missing required key '{k}'") for k in missing]
+    if validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return [(path, f"must be one of {allowed}; got{_shown(value)}")]
+    if validator == "format":
+        fmt = error.validator_value
+        what = {"duration": "duration (e.g. 10s, 1m30s)", "ports": "port (e.g. 80, 8080:80, 53:53/udp)",
+                "expose": "port (e.g. 80 or 8000-8010/udp)"}.get(fmt, fmt)
+        return [(path, f"invalid {what}:{_shown(value)}")]
+    if validator == "uniqueItems":
+        seen: list[object] = []
+        for item in value:
+            if item in seen:
+                return [(path, f"duplicate item{_shown(item) or ' (a mapping or list)'}; items must be unique")]
+            seen.append(item)
+        return [(path, "items must be unique")]
+    if validator == "minimum":
+        return [(path, f"must be at least {error.validator_value}, got{_shown(value)}")]
+    if validator == "maximum":
+        return [(path, f"must be at most {error.validator_value}, got{_shown(value)}")]
+    return [(path, f"fails the schema's {validator} rule")]
+
+
+def _at(root: Mapping[str, Any], schema_path: tuple[Any, ...]) -> Mapping[str, Any] | None:
+    """Follow a jsonschema schema path (with $ref hops) in another version's schema."""
+    node: Any = root
+    for step in schema_path:
+        if isinstance(node, dict) and "$ref" in node and step not in node:
+            node = root["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+        if step == "$ref":
+            node = root["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+            continue
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if isinstance(node, dict) and "$ref" in node:
+        node = root["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+    return node if isinstance(node, dict) else None
+
+
+def _since(key: str, schema_path: tuple[Any, ...]) -> str | None:
+    """The first compose version whose schema allows `key` at the same place, if any."""
+    for version in VERSIONS:
+        node = _at(_schema(version), schema_path)
+        if node is not None and key in node.get("properties", {}):
+            return version
+    return None
+
+
+def _extra_keys(
+    value: Mapping[str, Any], schema: Mapping[str, Any], path: Path, schema_path: tuple[Any, ...] = ()
+) -> list[tuple[Path, str]]:
+    props = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    out: list[tuple[Path, str]] = []
+    for key in value:
+        if key in props or any(re.search(p, key) for p in patterns):
+            continue
+        if not props and _NAME_PATTERN in patterns:
+            out.append((path + (key,), f'invalid name "{key}": use only letters, digits, ".", "_" and "-"'))
+            continue
+        if not props and patterns:
+            out.append((path + (key,), f'invalid key "{key}": must match {" or ".join(patterns)}'))
+            continue
+        message = f"unknown key '{key}'"
+        first = _since(key, schema_path)
+        if first is not None:
+            message += f": it needs compose format {first} or later (set version: \"{first}\")"
+        elif key in _COMPOSE_SPEC_ONLY:
+            message += f": {_COMPOSE_SPEC_ONLY[key]}"
+        else:
+            close = difflib.get_close_matches(key, list(props), n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+        out.append((path + (key,), message))
+    return out
+
+
+def _one_of(error: Any, path: Path) -> list[tuple[Path, str]]:
+    """Report the branch that got furthest; if every branch wanted another type, say which types."""
+    branches: dict[int, list[Any]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    if not error.context:
+        return [(path, "matches more than one allowed form")]
+    # Branches that failed only because the value's type is wrong at this very level are no match.
+    real = {
+        idx: errs
+        for idx, errs in branches.items()
+        if not any(e.validator == "type" and not e.relative_path for e in errs)
+    }
+    if not real:
+        root = _root_schema(error)
+        types: list[str] = []
+        for branch in error.validator_value:
+            types.extend(_types_of_schema(branch, root))
+        value = error.instance
+        return [(path, f"must be {_expected(types)}, not {_a(_type_of(value))}{_shown(value)}")]
+    best = max(real.values(), key=lambda errs: (max(len(e.absolute_path) for e in errs), -len(errs)))
+    out: list[tuple[Path, str]] = []
+    for sub in best:
+        out.extend(_messages(sub))
+    return out
+
+
+def _root_schema(error: Any) -> Mapping[str, Any]:
+    """Definitions for $ref lookups; their accepted types are the same in every version."""
+    return _schema(LATEST)

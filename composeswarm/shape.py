@@ -1,0 +1,587 @@
+"""One validated file -> the shape `docker stack config` prints (docker CLI 28 `loader.Load`).
+
+Short syntax becomes long syntax (ports, volumes, secrets, configs, build), string-or-list keys
+become lists, list-or-mapping keys become mappings of strings, env_file is merged into
+environment, bind sources and secret/config files become absolute, external objects get their
+name. Problems found here (bad port specs, unreadable env files) are collected as Issues.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import posixpath
+import re
+import shlex
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, Literal
+
+from composeswarm.errors import Issue, Path
+from composeswarm.model import Position
+
+Tree = dict[str, Any]
+_BIND_OPTIONS = {"rprivate", "private", "rshared", "shared", "rslave", "slave"}
+
+
+def go_sprint(value: object) -> str:
+    """`fmt.Sprint` of a YAML scalar: how docker turns numbers and booleans into strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return go_float(value)
+    return str(value)
+
+
+def go_float(value: float) -> str:
+    """Go's %v for float64: shortest digits, exponent form when exp < -4 or exp >= 21."""
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if math.isnan(value):
+        return "NaN"
+    if value == 0:
+        return "0"
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(str(d) for d in digits)
+    exp = len(text) + exponent - 1
+    minus = "-" if sign else ""
+    if exp < -4 or exp >= 21:
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        return f"{minus}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if exponent >= 0:
+        return minus + text + "0" * exponent
+    point = len(text) + exponent
+    if point > 0:
+        return minus + text[:point] + "." + text[point:]
+    return minus + "0." + "0" * (-point) + text
+
+
+class Normalizer:
+    """Normalises the sections of one file; `issues` collects what could not be read."""
+
+    def __init__(
+        self,
+        file: str,
+        version: str,
+        working_dir: str,
+        environ: Mapping[str, str],
+        positions: Mapping[Path, Position],
+    ) -> None:
+        self.file = file
+        self.version = version
+        self.working_dir = working_dir
+        self.environ = environ
+        self.positions = positions
+        self.issues: list[Issue] = []
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def issue(self, path: Path, message: str, severity: Literal["error", "warning"] = "error") -> None:
+        probe = path
+        pos = None
+        while probe:
+            pos = self.positions.get(probe)
+            if pos is not None:
+                break
+            probe = probe[:-1]
+        self.issues.append(
+            Issue(self.file, pos.line if pos else None, pos.column if pos else None, path, message, severity)
+        )
+
+    def abspath(self, path: str) -> str:
+        """filepath.Join(workingDir, path) unless already absolute (docker's absPath)."""
+        if posixpath.isabs(path):
+            return path
+        return posixpath.normpath(posixpath.join(self.working_dir, path))
+
+    def expand_user(self, path: str, where: Path) -> str:
+        """docker's expandUser: replace the first `~` with $HOME (from the process environment)."""
+        if not path.startswith("~"):
+            return path
+        home = self.environ.get("HOME")
+        if home is None:
+            self.issue(where, "cannot expand '~', because the environment lacks HOME", "warning")
+            return path
+        return path.replace("~", home, 1)
+
+    # --- top level -------------------------------------------------------------------------------
+
+    def project(self, data: Tree) -> Tree:
+        """The normalised file, sections in docker's order; x-* top-level keys kept."""
+        out: Tree = {"version": self.version}
+        services = data.get("services") or {}
+        out["services"] = {
+            name: self.service(name, svc or {}) for name, svc in sorted(services.items())
+        }
+        for section in ("networks", "volumes", "secrets", "configs"):
+            entries = data.get(section) or {}
+            fn = getattr(self, section[:-1])
+            out[section] = {name: fn(name, entry or {}) for name, entry in sorted(entries.items())}
+        for key, value in data.items():
+            if key.startswith("x-"):
+                out[key] = value
+        return out
+
+    def _external(self, kind: str, name: str, entry: Tree, out: Tree) -> None:
+        """Resolve `external` / `external.name` / `name` as docker's loader does."""
+        ext = entry.get("external")
+        if isinstance(ext, dict):
+            ext_name = ext.get("name")
+            if ext_name is not None:
+                if entry.get("name"):
+                    self.issue(
+                        (f"{kind}s", name, "external", "name"),
+                        f"{kind}.external.name and {kind}.name conflict; only use {kind}.name",
+                    )
+                threshold = "3.4" if kind == "volume" else "3.5"
+                if _version_ge(self.version, threshold):
+                    self.issue(
+                        (f"{kind}s", name, "external", "name"),
+                        f"{kind}.external.name is deprecated in favor of {kind}.name",
+                        "warning",
+                    )
+                out["name"] = ext_name
+            elif not out.get("name"):
+                out["name"] = name
+            out["external"] = True
+        elif ext is True:
+            if not out.get("name"):
+                out["name"] = name
+            out["external"] = True
+
+    def network(self, name: str, entry: Tree) -> Tree:
+        out: Tree = {}
+        if "name" in entry:
+            out["name"] = entry["name"]
+        self._external("network", name, entry, out)
+        for key in ("driver",):
+            if entry.get(key):
+                out[key] = entry[key]
+        if entry.get("driver_opts"):
+            out["driver_opts"] = {k: go_sprint(v) for k, v in sorted(entry["driver_opts"].items())}
+        if entry.get("ipam"):
+            out["ipam"] = entry["ipam"]
+        if entry.get("internal"):
+            out["internal"] = True
+        if entry.get("attachable"):
+            out["attachable"] = True
+        if entry.get("labels") is not None:
+            out["labels"] = labels(entry["labels"])
+        _extras(entry, out)
+        return out
+
+    def volume(self, name: str, entry: Tree) -> Tree:
+        out: Tree = {}
+        if "name" in entry:
+            out["name"] = entry["name"]
+        if entry.get("external") not in (None, False):
+            for key in ("driver", "driver_opts", "labels"):
+                if entry.get(key):
+                    self.issue(
+                        ("volumes", name, key),
+                        f'conflicting parameters "external" and "{key}" specified for volume "{name}"',
+                    )
+        self._external("volume", name, entry, out)
+        if entry.get("driver"):
+            out["driver"] = entry["driver"]
+        if entry.get("driver_opts"):
+            out["driver_opts"] = {k: go_sprint(v) for k, v in sorted(entry["driver_opts"].items())}
+        if entry.get("labels") is not None:
+            out["labels"] = labels(entry["labels"])
+        _extras(entry, out)
+        return out
+
+    def _file_object(self, kind: str, name: str, entry: Tree) -> Tree:
+        out: Tree = {}
+        if "name" in entry:
+            out["name"] = entry["name"]
+        if entry.get("external") not in (None, False):
+            self._external(kind, name, entry, out)
+        elif entry.get("driver"):
+            if entry.get("file"):
+                self.issue(
+                    (f"{kind}s", name, "driver"),
+                    f"{kind}.driver and {kind}.file conflict; only use {kind}.driver",
+                )
+        else:
+            # docker makes even a missing file absolute, i.e. the working folder (checks.py reports it)
+            out["file"] = self.abspath(entry.get("file") or "")
+        for key in ("driver", "driver_opts", "template_driver"):
+            if entry.get(key):
+                out[key] = (
+                    {k: go_sprint(v) for k, v in entry[key].items()} if key == "driver_opts" else entry[key]
+                )
+        if entry.get("labels") is not None:
+            out["labels"] = labels(entry["labels"])
+        _extras(entry, out)
+        return out
+
+    def secret(self, name: str, entry: Tree) -> Tree:
+        return self._file_object("secret", name, entry)
+
+    def config(self, name: str, entry: Tree) -> Tree:
+        return self._file_object("config", name, entry)
+
+    # --- services --------------------------------------------------------------------------------
+
+    def service(self, name: str, svc: Tree) -> Tree:
+        """One service in docker stack config shape."""
+        base: Path = ("services", name)
+        out: Tree = {}
+        for key, value in svc.items():
+            handler = _SERVICE_KEYS.get(key)
+            if value is None and key not in ("pid",):
+                continue
+            if handler is None:
+                out[key] = value
+            else:
+                result = handler(self, value, base + (key,))
+                if result is not None:
+                    out[key] = result
+        if "env_file" in svc or "environment" in svc:
+            env = self.environment(svc, base)
+            if env:
+                out["environment"] = env
+            elif "environment" in out:
+                del out["environment"]
+        return {k: out[k] for k in sorted(out)}
+
+    def environment(self, svc: Tree, base: Path) -> dict[str, str | None]:
+        """env_file entries, then environment on top; empty or nil values filled from the shell."""
+        env: dict[str, str | None] = {}
+        files = svc.get("env_file")
+        if files is not None:
+            names = [files] if isinstance(files, str) else list(files)
+            merged: dict[str, str | None] = {}
+            for i, f in enumerate(names):
+                where = base + ("env_file",) + ((i,) if not isinstance(files, str) else ())
+                merged.update(self.read_env_file(self.abspath(f), where))
+            self._update_env(env, merged)
+        if svc.get("environment") is not None:
+            self._update_env(env, mapping(svc["environment"], allow_nil=True))
+        return {k: env[k] for k in sorted(env)}
+
+    def _update_env(self, env: dict[str, str | None], values: Mapping[str, str | None]) -> None:
+        for key, value in values.items():
+            shell = self.environ.get(key)
+            env[key] = shell if (value is None or value == "") and shell is not None else value
+
+    def read_env_file(self, path: str, where: Path) -> dict[str, str | None]:
+        """A `docker run --env-file` file: KEY=VALUE verbatim; a bare KEY comes from the shell."""
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            self.issue(where, f"cannot read env file {path}: {exc.strerror}")
+            return {}
+        text = raw.decode("utf-8", errors="replace")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        out: dict[str, str | None] = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.lstrip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            if not key or re.search(r"\s", key):
+                self.issue(where, f"invalid env file ({path}): variable '{key}' contains whitespaces (line {number})")
+                continue
+            if sep:
+                out[key] = value
+            elif key in self.environ:
+                out[key] = self.environ[key]
+        return out
+
+    def ports(self, value: list[Any], path: Path) -> list[Tree]:
+        out: list[Tree] = []
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                out.append({k: item[k] for k in ("mode", "target", "published", "protocol") if k in item})
+                continue
+            try:
+                expanded, host_ip = parse_port(go_sprint(item) if not isinstance(item, str) else item)
+            except ValueError as exc:
+                self.issue(path + (i,), str(exc))
+                continue
+            if host_ip:
+                self.issue(
+                    path + (i,),
+                    f"ignoring host IP {host_ip} in {item!r}: swarm publishes on every address (0.0.0.0)",
+                    "warning",
+                )
+            out.extend(expanded)
+        return out
+
+    def volumes(self, value: list[Any], path: Path) -> list[Tree]:
+        out: list[Tree] = []
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                vol = {k: item[k] for k in _VOLUME_ORDER if k in item}
+            else:
+                try:
+                    vol = parse_volume(item)
+                except ValueError as exc:
+                    self.issue(path + (i,), f"invalid volume {item!r}: {exc}")
+                    continue
+            if vol.get("type") == "bind":
+                source = vol.get("source") or ""
+                if not source:
+                    self.issue(path + (i,), 'invalid mount config for type "bind": field Source must not be empty')
+                    continue
+                source = self.expand_user(source, path + (i,))
+                vol["source"] = self.abspath(source)
+            out.append(vol)
+        return out
+
+
+_VOLUME_ORDER = ("type", "source", "target", "read_only", "consistency", "bind", "volume", "tmpfs")
+
+
+def _version_ge(version: str, other: str) -> bool:
+    return tuple(int(x) for x in version.split(".")) >= tuple(int(x) for x in other.split("."))
+
+
+def _extras(entry: Tree, out: Tree) -> None:
+    for key, value in entry.items():
+        if key.startswith("x-"):
+            out[key] = value
+
+
+def mapping(value: Any, allow_nil: bool, sep: str = "=") -> dict[str, str | None]:
+    """list-or-mapping -> mapping of strings (docker's transformMappingOrList)."""
+    out: dict[str, str | None] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out[key] = go_sprint(item) if item is not None else (None if allow_nil else "")
+        return out
+    for item in value or []:
+        key, found, rest = str(item).partition(sep)
+        out[key] = rest if found else (None if allow_nil else "")
+    return out
+
+
+def labels(value: Any) -> dict[str, str]:
+    """Labels: mapping of strings, a missing value is the empty string."""
+    return {k: v or "" for k, v in sorted(mapping(value, allow_nil=False).items())}
+
+
+def string_list(value: Any) -> list[str]:
+    """A string-or-list key as a list."""
+    return [value] if isinstance(value, str) else list(value)
+
+
+def shell_command(value: Any) -> list[str]:
+    """command / entrypoint: a string is split like a shell (google/shlex) would split it."""
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError:
+            return value.split()
+    return list(value)
+
+
+def parse_port(spec: str) -> tuple[list[Tree], str]:
+    """Short-syntax port (nat.ParsePortSpec) -> long-syntax entries and the ignored host IP."""
+    proto = "tcp"
+    body = spec
+    if "/" in spec:
+        body, proto = spec.rsplit("/", 1)
+        proto = proto.lower()
+        if proto not in ("tcp", "udp", "sctp"):
+            raise ValueError(f"invalid protocol {proto!r} in port {spec!r}; use tcp, udp or sctp")
+    parts = body.split(":")
+    target = parts[-1]
+    host_ip, published = "", ""
+    if len(parts) == 2:
+        published = parts[0]
+    elif len(parts) == 3:
+        host_ip, published = parts[0], parts[1]
+    elif len(parts) > 3:
+        host_ip, published = ":".join(parts[:-2]), parts[-2]
+    host_ip = host_ip.strip("[]")
+    start, end = _port_range(target, spec)
+    if published:
+        pstart, pend = _port_range(published, spec)
+        if pend - pstart != end - start and end != start:
+            raise ValueError(f"invalid port {spec!r}: published and target ranges differ in size")
+    else:
+        pstart = pend = 0
+    entries: dict[str, Tree] = {}
+    for offset in range(end - start + 1):
+        entry: Tree = {"mode": "ingress", "target": start + offset}
+        if published:
+            entry["published"] = pstart + offset if pend - pstart == end - start else pstart
+        entry["protocol"] = proto
+        entries[f"{start + offset}/{proto}"] = entry
+    # docker walks the expanded ports sorted as strings ("1000/tcp" < "998/tcp")
+    return [entries[k] for k in sorted(entries)], host_ip
+
+
+def _port_range(text: str, spec: str) -> tuple[int, int]:
+    m = re.fullmatch(r"([0-9]+)(?:-([0-9]+))?", text)
+    if m is None:
+        raise ValueError(f"invalid port {spec!r}")
+    start = int(m.group(1))
+    end = int(m.group(2)) if m.group(2) else start
+    if end < start:
+        raise ValueError(f"invalid port range {text!r} in {spec!r}: the end is before the start")
+    if start > 65535 or end > 65535:
+        raise ValueError(f"invalid port {spec!r}: ports must be 1-65535")
+    return start, end
+
+
+def parse_volume(spec: str) -> Tree:
+    """Short-syntax volume (docker's volumespec.Parse) -> long syntax."""
+    if not spec:
+        raise ValueError("empty volume spec")
+    if len(spec) <= 2:
+        return {"type": "volume", "target": spec}
+    fields: list[str] = []
+    buf = ""
+    for i, ch in enumerate(spec + "\0"):
+        if ch == ":" and len(buf) == 1 and buf.isalpha() and len(fields) < 2 and _windows_drive(spec, i):
+            buf += ch
+            continue
+        if ch in (":", "\0"):
+            if not buf:
+                raise ValueError("empty section between colons")
+            fields.append(buf)
+            buf = ""
+        else:
+            buf += ch
+    vol: Tree = {}
+    options: list[str] = []
+    if len(fields) == 1:
+        vol["target"] = fields[0]
+    else:
+        vol["source"], vol["target"] = fields[0], fields[1]
+        if len(fields) == 3:
+            options = fields[2].split(",")
+        elif len(fields) > 3:
+            raise ValueError("too many colons")
+    source = vol.get("source", "")
+    out: Tree = {"type": "bind" if _is_file_path(source) else "volume"}
+    if source:
+        out["source"] = source
+    out["target"] = vol["target"]
+    read_only = None
+    for option in options:
+        if option == "ro":
+            read_only = True
+        elif option == "rw":
+            read_only = False
+        elif option == "nocopy":
+            out["volume"] = {"nocopy": True}
+        elif option in _BIND_OPTIONS:
+            out["bind"] = {"propagation": option}
+    if read_only:
+        out["read_only"] = True
+    return {k: out[k] for k in _VOLUME_ORDER if k in out}
+
+
+def _windows_drive(spec: str, i: int) -> bool:
+    return i == 1 and len(spec) > 2 and spec[2] in "\\/"
+
+
+def _is_file_path(source: str) -> bool:
+    if not source:
+        return False
+    if source[0] in "./~" or source.startswith("\\\\"):
+        return True
+    return len(source) > 1 and source[0].isalpha() and source[1] == ":"
+
+
+def _file_refs(self: Normalizer, value: list[Any], path: Path) -> list[Tree]:
+    out: list[Tree] = []
+    for item in value:
+        if isinstance(item, str):
+            out.append({"source": item})
+        else:
+            out.append({k: item[k] for k in ("source", "target", "uid", "gid", "mode") if k in item})
+    return out
+
+
+def _build(self: Normalizer, value: Any, path: Path) -> Tree:
+    if isinstance(value, str):
+        return {"context": value}
+    out = dict(value)
+    if "args" in out and out["args"] is not None:
+        out["args"] = mapping(out["args"], allow_nil=True)
+    if "labels" in out and out["labels"] is not None:
+        out["labels"] = labels(out["labels"])
+    return out
+
+
+def _deploy(self: Normalizer, value: Any, path: Path) -> Tree | None:
+    if not value:
+        return None
+    out = {k: v for k, v in value.items() if v is not None}
+    if "labels" in out:
+        out["labels"] = labels(out["labels"])
+    return out
+
+
+def _healthcheck(self: Normalizer, value: Any, path: Path) -> Tree:
+    out = {k: v for k, v in value.items() if v is not None}
+    if isinstance(out.get("test"), str):
+        out["test"] = ["CMD-SHELL", out["test"]]
+    return out
+
+
+def _logging(self: Normalizer, value: Any, path: Path) -> Tree:
+    out = {k: v for k, v in value.items() if v is not None}
+    if "options" in out:
+        out["options"] = {k: go_sprint(v) if v is not None else "" for k, v in sorted(out["options"].items())}
+    return out
+
+
+def _service_networks(self: Normalizer, value: Any, path: Path) -> Tree:
+    if isinstance(value, list):
+        return {name: None for name in sorted(value)}
+    return {k: value[k] for k in sorted(value)}
+
+
+def _extra_hosts(self: Normalizer, value: Any, path: Path) -> list[str]:
+    if isinstance(value, dict):
+        return [f"{k}:{go_sprint(v)}" for k, v in sorted(value.items())]
+    return list(value)
+
+
+def _expose(self: Normalizer, value: Any, path: Path) -> list[str]:
+    return [go_sprint(v) for v in value]
+
+
+def _ignored_env(self: Normalizer, value: Any, path: Path) -> Any:
+    # env_file is printed as written; its content is merged into environment by `service`
+    return string_list(value) if value is not None else None
+
+
+_Handler = Callable[[Normalizer, Any, Path], Any]
+_SERVICE_KEYS: dict[str, _Handler] = {
+    "build": _build,
+    "command": lambda self, v, p: shell_command(v) or None,
+    "entrypoint": lambda self, v, p: shell_command(v) or None,
+    "configs": _file_refs,
+    "secrets": _file_refs,
+    "deploy": _deploy,
+    "dns": lambda self, v, p: string_list(v),
+    "dns_search": lambda self, v, p: string_list(v),
+    "tmpfs": lambda self, v, p: string_list(v),
+    "env_file": _ignored_env,
+    "environment": lambda self, v, p: None,  # filled in by Normalizer.environment
+    "expose": _expose,
+    "extra_hosts": _extra_hosts,
+    "healthcheck": _healthcheck,
+    "labels": lambda self, v, p: labels(v),
+    "logging": _logging,
+    "networks": _service_networks,
+    "ports": Normalizer.ports,
+    "sysctls": lambda self, v, p: {k: go_sprint(x) if x is not None else "" for k, x in sorted(mapping(v, False).items())},
+    "volumes": Normalizer.volumes,
+}
+
+
+def default_environ() -> dict[str, str]:
+    """The process environment (what docker interpolates from)."""
+    return dict(os.environ)

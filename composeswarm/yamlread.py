@@ -1,0 +1,253 @@
+"""Read YAML as docker CLI 28 does (yaml.v3, YAML 1.2 core) and remember where every value was.
+
+libyaml (through PyYAML's C composer) builds the node graph with marks; the values are built here
+with YAML 1.2 resolution, because PyYAML's own constructor follows YAML 1.1 (`yes` -> True,
+`0o440` -> "0o440"). Aliases are expanded while building, so their total size is counted and a
+document that blows up ("billion laughs") is refused before it eats the machine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from composeswarm.errors import InputError, Issue, Path
+from composeswarm.model import Position
+
+# Upper bound on nodes produced by alias expansion; real stack files stay far below it.
+MAX_ALIAS_NODES = 100_000
+
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Loader(yaml.CSafeLoader):
+    """libyaml parser + composer, with YAML 1.2 core implicit tags (as yaml.v3 resolves them)."""
+
+    yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+
+
+_Loader.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+# Go's strconv.ParseInt(s, 0, 64): 0x hex, 0o / leading-0 octal, 0b binary, `_` between digits.
+_Loader.add_implicit_resolver(
+    _INT,
+    re.compile(
+        r"^[-+]?(?:0[xX]_?[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*|0[oO]_?[0-7]+(?:_[0-7]+)*"
+        r"|0[bB]_?[01]+(?:_[01]+)*|0_?[0-7]+(?:_[0-7]+)*|0|[1-9][0-9]*(?:_[0-9]+)*)$"
+    ),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+_Loader.add_implicit_resolver(_MERGE, re.compile(r"^<<$"), ["<"])
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One parsed file: its values and the position of every key path in it."""
+
+    file: str
+    data: Any
+    positions: dict[Path, Position]
+
+
+def _to_int(text: str) -> int:
+    """Go base-0 integer syntax to int (`0440` is octal, as in yaml.v3)."""
+    sign = -1 if text.startswith("-") else 1
+    body = text.lstrip("+-").replace("_", "")
+    if len(body) > 1 and body[0] == "0" and body[1] in "01234567":
+        return sign * int(body[1:], 8)
+    return sign * int(body, 0)
+
+
+def _to_float(text: str) -> float:
+    """YAML 1.2 float text to float."""
+    low = text.lower()
+    if low.endswith("inf"):
+        return float("-inf") if low.startswith("-") else float("inf")
+    if low == ".nan":
+        return float("nan")
+    return float(text)
+
+
+class _Builder:
+    """Turns a node graph into Python values while recording positions."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.positions: dict[Path, Position] = {}
+        self.issues: list[Issue] = []
+        self.seen: set[int] = set()
+        self.sizes: dict[int, int] = {}
+        self.alias_nodes = 0
+
+    def pos(self, node: Node) -> Position:
+        return Position(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def issue(self, node: Node, path: Path, message: str) -> None:
+        mark = node.start_mark
+        self.issues.append(Issue(self.file, mark.line + 1, mark.column + 1, path, message))
+
+    def size(self, node: Node, active: frozenset[int] = frozenset()) -> int:
+        """Nodes in the expanded subtree (memoised: aliases make the graph a DAG)."""
+        key = id(node)
+        cached = self.sizes.get(key)
+        if cached is not None:
+            return cached
+        if key in active:
+            raise _Recursive(node)
+        total = 1
+        if isinstance(node, SequenceNode):
+            inner = active | {key}
+            total += sum(self.size(child, inner) for child in node.value)
+        elif isinstance(node, MappingNode):
+            inner = active | {key}
+            total += sum(self.size(k, inner) + self.size(v, inner) for k, v in node.value)
+        self.sizes[key] = total
+        return total
+
+    def build(self, node: Node, path: Path) -> Any:
+        key = id(node)
+        if key in self.seen and not isinstance(node, ScalarNode):
+            # A second visit is an alias: charge its whole expansion against the bound first.
+            self.alias_nodes += self.size(node)
+            if self.alias_nodes > MAX_ALIAS_NODES:
+                raise _TooBig(node)
+        self.seen.add(key)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path)
+        if isinstance(node, SequenceNode):
+            out: list[Any] = []
+            for i, child in enumerate(node.value):
+                self.positions[path + (i,)] = self.pos(child)
+                out.append(self.build(child, path + (i,)))
+            return out
+        assert isinstance(node, MappingNode)
+        return self.mapping(node, path)
+
+    def scalar(self, node: ScalarNode, path: Path) -> Any:
+        tag, value = node.tag, node.value
+        if tag == _STR or tag == _MERGE:
+            return value
+        try:
+            if tag == _NULL:
+                return None
+            if tag == _BOOL:
+                return value.lower() == "true"
+            if tag == _INT:
+                return _to_int(value)
+            if tag == _FLOAT:
+                return _to_float(value)
+        except ValueError:
+            self.issue(node, path, f"cannot read {value!r} as {tag.rsplit(':', 1)[-1]}")
+            return value
+        if tag.startswith("tag:yaml.org,2002:"):
+            return value  # other standard tags (timestamp, binary) stay strings, as in yaml.v3
+        self.issue(node, path, f"unknown tag {tag!r}")
+        return value
+
+    def key_text(self, node: Node, path: Path) -> str | None:
+        if not isinstance(node, ScalarNode):
+            self.issue(node, path, "mapping keys must be strings, not a mapping or list")
+            return None
+        return str(node.value)
+
+    def mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_at: dict[str, Node] = {}
+        merges: list[Node] = []
+        for knode, vnode in node.value:
+            if isinstance(knode, ScalarNode) and knode.tag == _MERGE:
+                merges.append(vnode)
+                continue
+            name = self.key_text(knode, path)
+            if name is None:
+                continue
+            if name in first_at:
+                line = first_at[name].start_mark.line + 1
+                self.issue(knode, path + (name,), f"duplicate key {name!r} (first defined at line {line})")
+                continue
+            first_at[name] = knode
+            self.positions[path + (name,)] = self.pos(knode)
+            out[name] = self.build(vnode, path + (name,))
+        # `<<` merges: explicit keys win, then earlier merged mappings win over later ones.
+        for merge in merges:
+            sources = merge.value if isinstance(merge, SequenceNode) else [merge]
+            for src in sources:
+                if not isinstance(src, MappingNode):
+                    self.issue(src, path, "'<<' must merge a mapping or a list of mappings")
+                    continue
+                # Build the merged mapping with its own position table, then keep the entries
+                # whose keys it contributes (rewritten under this mapping's path).
+                outer, self.positions = self.positions, {}
+                merged = self.build(src, path)
+                inner, self.positions = self.positions, outer
+                depth = len(path)
+                for name, value in merged.items():
+                    if name not in out:
+                        out[name] = value
+                for p, where in inner.items():
+                    if p[depth] in merged and p[depth] not in first_at:
+                        self.positions.setdefault(p, where)
+        return out
+
+
+class _TooBig(Exception):
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+
+class _Recursive(Exception):
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+
+def read_yaml(text: str, file: str) -> Document:
+    """Parse one YAML document; raise InputError with every problem found in it."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        col = mark.column + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem:
+            problem = f"{exc.context}: {exc.problem}" if "while" not in exc.context else exc.problem
+        raise InputError([Issue(file, line, col, (), f"invalid YAML: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Issue(file, None, None, (), f"invalid YAML: {exc}")]) from None
+    if root is None:
+        raise InputError([Issue(file, None, None, (), "empty compose file")])
+    builder = _Builder(file)
+    try:
+        data = builder.build(root, ())
+    except _TooBig as exc:
+        builder.issue(exc.node, (), f"aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing the document")
+        raise InputError(builder.issues[-1:]) from None
+    except _Recursive as exc:
+        builder.issue(exc.node, (), "recursive alias; a node cannot contain itself")
+        raise InputError(builder.issues[-1:]) from None
+    if builder.issues:
+        raise InputError(sorted(builder.issues, key=_issue_key))
+    if not isinstance(data, dict):
+        raise InputError([Issue(file, 1, 1, (), "top-level object must be a mapping")])
+    return Document(file, data, builder.positions)
+
+
+def _issue_key(issue: Issue) -> tuple[int, int]:
+    return (issue.line or 0, issue.column or 0)
