@@ -1,0 +1,202 @@
+"""Rollout progress: live lines on a terminal, timestamped lines on a pipe or in CI, a final report.
+
+`ProgressRenderer` is the `on_event` of composeswarm.watch. On a terminal it draws one line per
+service with rich (tasks done/desired, update state, elapsed, what it waits for); elsewhere it
+prints one plain line per change of state. Failed tasks are printed as they happen, with the error
+text exactly as `docker service ps --no-trunc` shows it. Used as a context manager, it prints the
+final report (each service's outcome) when the block ends, whether or not it raised.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import IO, Any
+
+from composeswarm.watch import Event, Outcome, Progress, TaskFailure
+
+LABELS = {
+    "converged": "converged",
+    "rolled_back": "rolled back",
+    "paused": "paused",
+    "failing": "failing",
+    "removed": "removed",
+    "timed_out": "timed out",
+    "interrupted": "interrupted",
+    "abandoned": "not waited for",
+    "not_started": "not started",
+}
+_STYLE = {"converged": "green", "timed_out": "yellow", "interrupted": "yellow", "abandoned": "dim", "not_started": "dim"}
+
+
+def is_plain(stream: IO[str]) -> bool:
+    """Plain lines unless the stream is a terminal outside CI."""
+    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return not (isatty and isatty())
+
+
+def progress_text(progress: Progress) -> str:
+    """`2/4 running, update updating; cs_web.3 pending: no suitable node (...)`."""
+    desired = "?" if progress.desired is None else str(progress.desired)
+    text = f"{progress.done}/{desired} {progress.unit}"
+    if progress.update_state:
+        text += f", update {progress.update_state.replace('_', ' ')}"
+    if progress.note:
+        text += f"; {progress.note}"
+    return text
+
+
+def failure_text(failure: TaskFailure) -> str:
+    """`cs_web: task cs_web.1 (ID) on vm failed: "task: non-zero exit (1)"`."""
+    node = f" on {failure.node}" if failure.node else ""
+    return f'{failure.service}: task {failure.task} ({failure.task_id}){node} {failure.state}: "{failure.error}"'
+
+
+def outcome_text(outcome: Outcome) -> str:
+    """`cs_web: converged (4/4 running) after 12.3 s`."""
+    label = LABELS.get(outcome.state, outcome.state)
+    return f"{outcome.service}: {label} ({outcome.reason}) after {outcome.elapsed:.1f} s"
+
+
+def report_lines(outcomes: Sequence[Outcome], not_started: Iterable[str] = ()) -> list[str]:
+    """The final report: a count per outcome, then one line per service."""
+    rows = [(o.service, LABELS.get(o.state, o.state), o.reason, f"{o.elapsed:.1f} s") for o in outcomes]
+    rows += [(name, LABELS["not_started"], "an earlier wave did not converge", "") for name in not_started]
+    if not rows:
+        return []
+    counts: dict[str, int] = {}
+    for _, label, _, _ in rows:
+        counts[label] = counts.get(label, 0) + 1
+    lines = ["rollout: " + ", ".join(f"{n} {label}" for label, n in counts.items())]
+    width_name = max(len(r[0]) for r in rows)
+    width_label = max(len(r[1]) for r in rows)
+    for name, label, reason, elapsed in rows:
+        line = f"  {name:<{width_name}}  {label:<{width_label}}  {reason}"
+        if elapsed:
+            line += f"  ({elapsed})"
+        lines.append(line.rstrip())
+    return lines
+
+
+def outcomes_json(outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:
+    """Outcomes as JSON-ready mappings (for `-o json`)."""
+    out = []
+    for o in outcomes:
+        item: dict[str, Any] = {"service": o.service, "id": o.service_id, "outcome": o.state, "reason": o.reason,
+                                "elapsed": round(o.elapsed, 3)}
+        if o.progress is not None:
+            item.update(done=o.progress.done, desired=o.progress.desired, unit=o.progress.unit,
+                        update_state=o.progress.update_state)
+        out.append(item)
+    return out
+
+
+class ProgressRenderer:
+    """The watcher's `on_event`: live lines on a terminal, plain lines elsewhere, and a final report."""
+
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        *,
+        plain: bool | None = None,
+        expected: Sequence[str] = (),
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.plain = is_plain(self.stream) if plain is None else plain
+        self.expected = list(expected)  # services the deploy meant to watch, in wave order
+        self.now = now
+        self.progress: dict[str, Progress] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self._said: dict[str, str] = {}
+        self._live: Any = None
+
+    # --- the event sink ---------------------------------------------------------------------------
+
+    def __call__(self, event: Event) -> None:
+        """Take one watcher event."""
+        if isinstance(event, Progress):
+            self.progress[event.service] = event
+            line = f"{event.service}: {progress_text(event)}"
+            # Plain output: one line per change (the elapsed time is not part of the comparison).
+            if self.plain and event.service not in self.outcomes and self._said.get(event.service) != line:
+                self._said[event.service] = line
+                self._print(line)
+        elif isinstance(event, TaskFailure):
+            self._print(failure_text(event))
+        else:
+            self.outcomes[event.service] = event
+            if self.plain:
+                self._print(outcome_text(event))
+        if self._live is not None:
+            self._live.update(self._table(), refresh=True)
+
+    def _print(self, text: str) -> None:
+        if self._live is not None:
+            self._live.console.print(text, markup=False, highlight=False)
+        else:
+            stamp = self.now().strftime("%H:%M:%S")
+            self.stream.write(f"{stamp} {text}\n")
+            self.stream.flush()
+
+    # --- the terminal view ------------------------------------------------------------------------
+
+    def _table(self) -> Any:
+        from rich.table import Table
+        from rich.text import Text
+
+        grid = Table.grid(padding=(0, 2))
+        for _ in range(4):
+            grid.add_column()
+        names = list(dict.fromkeys([*self.expected, *self.progress, *self.outcomes]))
+        for name in names:
+            outcome = self.outcomes.get(name)
+            progress = outcome.progress if outcome is not None and outcome.progress else self.progress.get(name)
+            if progress is None and outcome is None:
+                grid.add_row(Text(name), Text("waiting for an earlier wave", style="dim"), Text(""), Text(""))
+                continue
+            text = progress_text(progress) if progress is not None else ""
+            elapsed = outcome.elapsed if outcome is not None else (progress.elapsed if progress else 0.0)
+            if outcome is not None:
+                label = LABELS.get(outcome.state, outcome.state)
+                status = Text(label, style=_STYLE.get(outcome.state, "red bold"))
+                if outcome.state != "converged":
+                    text = outcome.reason
+            else:
+                status = Text("…", style="cyan")
+            grid.add_row(Text(name, style="bold"), status, Text(text), Text(f"{elapsed:5.1f} s", style="dim"))
+        return grid
+
+    # --- context manager: live display while the block runs, final report at the end ------------
+
+    def __enter__(self) -> ProgressRenderer:
+        if not self.plain:
+            from rich.console import Console
+            from rich.live import Live
+
+            console = Console(file=self.stream, force_terminal=True)
+            self._live = Live(self._table(), console=console, auto_refresh=False, transient=True)
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(kind, exc, tb)
+            self._live = None
+        self.report()
+
+    def report(self) -> None:
+        """Print the final report (nothing when no service was watched)."""
+        outcomes = [self.outcomes[n] for n in dict.fromkeys([*self.expected, *self.outcomes]) if n in self.outcomes]
+        # Services of later waves are "not started" only when an earlier wave was watched and stopped.
+        not_started = [n for n in self.expected if n not in self.outcomes] if outcomes else []
+        for line in report_lines(outcomes, not_started):
+            self.stream.write(line + "\n")
+        self.stream.flush()
