@@ -108,9 +108,14 @@ def parse_cpus(value: Any) -> int:
     return int(nano)
 
 
-def float32(value: Any) -> float:
-    """`value` rounded to float32 and printed the shortest way, as Go's JSON encoder does."""
+def float32(value: Any) -> float | int:
+    """`value` rounded to float32 and written the shortest way, as Go's JSON encoder does.
+
+    A whole number comes back as an int, because Go writes float 1 as `1`, not `1.0`.
+    """
     f32 = struct.unpack("f", struct.pack("f", float(value)))[0]
+    if f32.is_integer():
+        return int(f32)
     for digits in range(1, 10):
         candidate = float(f"{f32:.{digits}g}")
         if struct.unpack("f", struct.pack("f", candidate))[0] == f32:
