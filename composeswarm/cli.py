@@ -124,9 +124,18 @@ if TYPE_CHECKING:
 
 def _connect(context: Optional[str]) -> Engine:
     """The engine the docker CLI would use (imports the Docker SDK only when called)."""
+    import os
+
     from composeswarm.engine import Engine
 
-    return Engine.connect(context)
+    try:
+        return Engine.connect(context)
+    except errors.ComposeSwarmError:
+        raise
+    except Exception as exc:  # the SDK rejects settings before connecting (DOCKER_TLS_VERIFY without certs)
+        host = os.environ.get("DOCKER_HOST") or "the default socket"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise errors.EngineError(f"cannot set up the Docker client for {host}: {reason}") from exc
 
 
 @app.command("ls")

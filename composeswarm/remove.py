@@ -29,6 +29,7 @@ class RemoveGateway(Protocol):
     def remove_secret(self, ident: str, name: str | None = None) -> None: ...
     def remove_config(self, ident: str, name: str | None = None) -> None: ...
     def remove_network(self, ident: str, name: str | None = None) -> None: ...
+    def inspect_network(self, ident: str) -> Json | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ def remove_stack(
     def attempt(kind: str, obj: Json, remover: Callable[[str, str | None], None]) -> EngineError | None:
         name = _name(obj)
         try:
-            remover(str(obj.get("ID") or obj.get("Id")), name)
+            remover(_id(obj), name)
         except EngineError as exc:
             if _not_found(exc):
                 return None  # gone already: what rm wants
@@ -140,6 +141,14 @@ def remove_stack(
         if left:
             result.failed.append(f"{left} tasks still running after {timeout:g}s")
             on_event(RemoveEvent("failed", "tasks", stack, f"{left} tasks still running after {timeout:g}s"))
+        # the engine may still list a removed network until its last local endpoint leaves
+        lingering = [n for n in networks if _name(n) in result.removed.get("network", [])]
+        while lingering and clock() < deadline:
+            lingering = [n for n in lingering if gateway.inspect_network(_id(n)) is not None]
+            if lingering:
+                sleep(interval)
+        for obj in lingering:
+            fail("network", obj, EngineError(f"still listed by the engine after {timeout:g}s"))
         result.waited = clock() - start
     if result.failed:
         raise EngineError(f"failed to remove some resources from stack {stack}: " + "; ".join(result.failed))
@@ -149,6 +158,10 @@ def remove_stack(
 def _live_tasks(gateway: RemoveGateway, stack: str) -> int:
     tasks = gateway.list_tasks({"label": [f"{STACK_LABEL}={stack}"]})
     return sum(1 for t in tasks if not is_terminal(str((t.get("Status") or {}).get("State", ""))))
+
+
+def _id(obj: Json) -> str:
+    return str(obj.get("ID") or obj.get("Id") or "")
 
 
 def _name(obj: Json) -> str:

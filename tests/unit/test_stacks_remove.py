@@ -13,8 +13,9 @@ class FakeEngine:
     """A stack in memory; a network stays "in use" for `busy_for` removal attempts."""
 
     def __init__(self, live: LiveStack, busy_for: int = 0, tasks: list[str] | None = None,
-                 refuse: dict[str, EngineError] | None = None) -> None:
+                 refuse: dict[str, EngineError] | None = None, listed_for: int = 0) -> None:
         self.live = live
+        self.listed_for = listed_for  # inspect calls that still find the removed network
         self.busy_for = busy_for
         self.tasks = tasks or []  # states of the stack's tasks, per list call: consumed one by one
         self.refuse = refuse or {}
@@ -46,6 +47,13 @@ class FakeEngine:
 
     def remove_network(self, ident: str, name: str | None = None) -> None:
         self._remove("network", name)
+
+    def inspect_network(self, ident: str) -> dict[str, Any] | None:
+        self.calls.append(f"inspect network {ident}")
+        if self.listed_for > 0:
+            self.listed_for -= 1
+            return {"Id": ident}
+        return None
 
 
 class Clock:
@@ -88,7 +96,8 @@ def test_order_as_docker() -> None:
     engine = FakeEngine(_stack())
     events, _, error = _run(engine)
     assert error is None
-    assert engine.calls == ["service st_db", "service st_web", "secret st_token", "config st_conf", "network st_default"]
+    assert engine.calls == ["service st_db", "service st_web", "secret st_token", "config st_conf", "network st_default",
+                            "inspect network n"]
     assert events == ["remove service st_db", "remove service st_web", "remove secret st_token",
                       "remove config st_conf", "remove network st_default"]
 
@@ -119,6 +128,18 @@ def test_detach_tries_once() -> None:
         "failed to remove some resources from stack st: network st_default: "
         "remove network st_default: rpc error: network st_default is in use by task abc"
     )
+
+
+def test_waits_until_the_engine_no_longer_lists_the_network() -> None:
+    engine = FakeEngine(_stack(), listed_for=2)
+    _, clock, error = _run(engine)
+    assert (engine.calls[-3:], clock.now, error) == (["inspect network n"] * 3, 1.0, None)
+
+
+def test_detach_does_not_wait_for_the_network_to_leave() -> None:
+    engine = FakeEngine(_stack(), listed_for=2)
+    _, clock, error = _run(engine, wait=False)
+    assert (engine.calls[-1], clock.now, error) == ("network st_default", 0.0, None)
 
 
 def test_waits_for_running_tasks_without_networks() -> None:
