@@ -190,6 +190,8 @@ class Normalizer:
         if entry.get("labels") is not None:
             out["labels"] = labels(entry["labels"])
         _extras(entry, out)
+        if isinstance(entry.get("x-cluster-spec"), dict):
+            out["x-cluster-spec"] = _cluster_spec(entry["x-cluster-spec"])
         return out
 
     def _file_object(self, kind: str, name: str, entry: Tree) -> Tree:
@@ -340,6 +342,22 @@ _VOLUME_ORDER = ("type", "source", "target", "read_only", "consistency", "bind",
 
 def _version_ge(version: str, other: str) -> bool:
     return tuple(int(x) for x in version.split(".")) >= tuple(int(x) for x in other.split("."))
+
+
+def _cluster_spec(spec: Tree) -> Tree:
+    """x-cluster-spec as docker reads it: topology segments as a mapping (sizes stay as written)."""
+    out = dict(spec)
+    reqs = out.get("accessibility_requirements")
+    if isinstance(reqs, dict):
+        reqs = dict(reqs)
+        for kind in ("requisite", "preferred"):
+            if isinstance(reqs.get(kind), list):
+                reqs[kind] = [
+                    {**t, "segments": labels(t["segments"])} if isinstance(t, dict) and "segments" in t else t
+                    for t in reqs[kind]
+                ]
+        out["accessibility_requirements"] = reqs
+    return out
 
 
 def _extras(entry: Tree, out: Tree) -> None:

@@ -1,0 +1,146 @@
+"""`composeswarm config --format json` against `docker stack config` on every corpus case.
+
+Needs only the docker CLI (28.2), not the engine. Units are normalised on both sides (durations to
+nanoseconds, memory sizes to bytes) and docker's omitempty is applied to our output (docker drops
+false, zero and empty struct fields when it prints); then the trees must be equal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+DOCKER = "/usr/local/bin/docker" if os.access("/usr/local/bin/docker", os.X_OK) else "docker"
+COMPOSESWARM = [sys.executable, "-m", "composeswarm"]
+
+_DURATION_KEYS = {"delay", "window", "monitor", "interval", "timeout", "start_period", "start_interval",
+                  "stop_grace_period"}
+_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9,
+          "h": 3600 * 10**9}
+_MEMORY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtTpP]?)[iI]?[bB]?\s*$")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    folder: Path
+    compose_file: str
+    env: dict[str, str]
+    docker_refuses: bool
+
+
+def cases() -> list[Case]:
+    """Every corpus case (empty when the corpus is absent)."""
+    out = []
+    if not CORPUS.is_dir():
+        return out
+    for folder in sorted(p for p in CORPUS.iterdir() if (p / "case.json").is_file()):
+        meta = json.loads((folder / "case.json").read_text())
+        out.append(Case(folder.name, folder, meta["compose_file"], dict(meta.get("env", {})),
+                        meta.get("docker_stack_deploy") != "deploys"))
+    return out
+
+
+def _env(case: Case) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST",)}
+    env.update(case.env)
+    return env
+
+
+def docker_config(case: Case) -> Any:
+    """docker stack config's tree, or None when docker refuses the file."""
+    proc = subprocess.run([DOCKER, "stack", "config", "-c", case.compose_file], cwd=case.folder,
+                          env=_env(case), capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        return None
+    return yaml.safe_load(proc.stdout)
+
+
+def ours(case: Case) -> Any:
+    """composeswarm config's tree, or None when it refuses the file."""
+    proc = ours_proc(case)
+    if proc.returncode != 0:
+        return None
+    return json.loads(proc.stdout)
+
+
+def ours_proc(case: Case) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COMPOSESWARM, "config", "--format", "json", "-f", case.compose_file], cwd=case.folder,
+                          env=_env(case), capture_output=True, text=True, timeout=60)
+
+
+def duration_ns(text: str) -> int:
+    """Go duration text (1m0s, 90s, 1.5h) to nanoseconds."""
+    total = 0.0
+    for number, unit in re.findall(r"([0-9.]+)(ns|us|µs|μs|ms|s|m|h)", text):
+        total += float(number) * _UNITS[unit]
+    return round(total)
+
+
+def memory_bytes(text: str) -> int:
+    """go-units RAMInBytes: binary multipliers."""
+    m = _MEMORY.match(text)
+    assert m is not None, text
+    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}[m.group(2).lower()]
+    return int(float(m.group(1)) * mult)
+
+
+def normalise(tree: Any, key: str = "", parent: str = "") -> Any:
+    """Canonical units, docker's omitempty for struct fields (maps keep their null values)."""
+    if isinstance(tree, dict):
+        keep_nulls = key in ("environment", "networks", "args") and parent not in ("",)
+        out = {}
+        for k, v in tree.items():
+            nv = normalise(v, k, key)
+            if not keep_nulls and (nv is None or nv is False or nv == [] or nv == {} or nv == ""):
+                if not (k in ("replicas", "init", "parallelism", "max_attempts") and nv is not None and nv is not False) \
+                        and not (key in ("networks", "volumes", "secrets", "configs") and parent == "" and nv == {}):
+                    continue
+            out[k] = nv
+        return out
+    if isinstance(tree, list):
+        return [normalise(v, key, parent) for v in tree]
+    if isinstance(tree, str) and key in _DURATION_KEYS:
+        return duration_ns(tree)
+    if isinstance(tree, str) and key in ("memory", "required_bytes", "limit_bytes"):
+        return memory_bytes(tree)
+    return tree
+
+
+CASES = cases()
+
+
+@pytest.mark.skipif(not CASES, reason=f"corpus not found at {CORPUS}")
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
+def test_config_matches_docker_stack_config(case: Case) -> None:
+    expected = docker_config(case)
+    proc = ours_proc(case)
+    if expected is None:
+        assert proc.returncode == 1, proc.stdout
+        assert "error: " in proc.stderr and "Traceback" not in proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    assert normalise(json.loads(proc.stdout)) == normalise(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "ns"),
+    [
+        pytest.param("1m0s", 60 * 10**9, id="go form"),
+        pytest.param("60s", 60 * 10**9, id="seconds"),
+        pytest.param("1h2m3.5s", 3723_500_000_000, id="mixed"),
+    ],
+)
+def test_duration_ns(text: str, ns: int) -> None:
+    assert duration_ns(text) == ns
