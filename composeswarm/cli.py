@@ -287,7 +287,13 @@ def deploy_cmd(
     with_registry_auth: Annotated[
         bool, typer.Option("--with-registry-auth", help="Send registry credentials (docker login) to the swarm.")
     ] = False,
-    detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once the calls are made; do not wait for tasks.")] = False,
+    detach: Annotated[
+        bool,
+        typer.Option("--detach", "-d", help="Return once the calls are made; wait only for services others depend on."),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for the changed services to converge (then exit 4).")
+    ] = 300,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")
     ] = False,
@@ -310,12 +316,15 @@ def deploy_cmd(
         fmt: Literal["text", "json"] = "json" if output == "json" else "text"
         if output not in ("text", "json"):
             raise errors.InputError([errors.Issue("", None, None, (), f"--output must be text or json, got {output!r}")])
+        # waiting (rollout helper): waves by depends_on, watched until converged, failed or --timeout
+        engine, waiter, progress = _rollout(stack, file, env_file, context, timeout, detach, dry_run)
         opts = DeployOptions(
             stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
-            with_registry_auth=with_registry_auth, detach=detach, dry_run=dry_run, context=context,
+            with_registry_auth=with_registry_auth, detach=waiter is None, dry_run=dry_run, context=context,
         )
         try:
-            result = deploy(opts)
+            with progress:
+                result = deploy(opts, engine=engine, wait=waiter)
         except errors.PartialDeployError as exc:
             if output == "json":
                 typer.echo(view.partial_json(stack, exc), nl=False)
@@ -453,3 +462,43 @@ def config_cmd(file: FileOpt = None, env_file: EnvFileOpt = None, output: Config
         return errors.EXIT_OK
 
     _run(body)
+
+
+# --- waiting for deploys (the rollout helper) ----------------------------------------------------
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from composeswarm.watch import Waiter
+
+
+def _rollout(
+    stack: str,
+    file: Optional[list[str]],
+    env_file: Optional[list[str]],
+    context: Optional[str],
+    timeout: float,
+    detach: bool,
+    dry_run: bool,
+) -> tuple[Optional[Engine], Optional[Waiter], AbstractContextManager[object]]:
+    """The engine, the wait hook and the progress view of a deploy (no hook: do not wait at all)."""
+    from contextlib import nullcontext
+
+    if dry_run:
+        return None, None, nullcontext()
+    from composeswarm.load import load_project
+    from composeswarm.order import make_order
+    from composeswarm.render.progress import ProgressRenderer
+    from composeswarm.watch import Waiter, Watcher
+
+    if timeout <= 0:
+        raise errors.InputError([errors.Issue("", None, None, (), f"--timeout must be more than 0 seconds, got {timeout:g}")])
+    # The depends_on conditions come from the files; standard input can be read once only (by deploy).
+    order = None if "-" in (file or []) else make_order(load_project(file or [], env_file or [])[0], stack)
+    engine = _connect(context)
+    conditions = order.conditions if order is not None else {}
+    if detach and not conditions:
+        return engine, None, nullcontext()
+    view = ProgressRenderer(waves=order.waves if order is not None else ())
+    watcher = Watcher(engine, conditions=conditions, on_event=view)
+    return engine, Waiter(watcher, timeout, only=set(conditions) if detach else None), view

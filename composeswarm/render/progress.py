@@ -66,7 +66,7 @@ def outcome_text(outcome: Outcome) -> str:
 def report_lines(outcomes: Sequence[Outcome], not_started: Iterable[str] = ()) -> list[str]:
     """The final report: a count per outcome, then one line per service."""
     rows = [(o.service, LABELS.get(o.state, o.state), o.reason, f"{o.elapsed:.1f} s") for o in outcomes]
-    rows += [(name, LABELS["not_started"], "an earlier wave did not converge", "") for name in not_started]
+    rows += [(name, LABELS["not_started"], "not deployed: an earlier wave did not converge", "") for name in not_started]
     if not rows:
         return []
     counts: dict[str, int] = {}
@@ -104,12 +104,12 @@ class ProgressRenderer:
         stream: IO[str] | None = None,
         *,
         plain: bool | None = None,
-        expected: Sequence[str] = (),
+        waves: Sequence[Sequence[str]] = (),
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.plain = is_plain(self.stream) if plain is None else plain
-        self.expected = list(expected)  # services the deploy meant to watch, in wave order
+        self.waves = [list(w) for w in waves]  # the deploy's waves, to name what a failure left out
         self.now = now
         self.progress: dict[str, Progress] = {}
         self.outcomes: dict[str, Outcome] = {}
@@ -153,13 +153,9 @@ class ProgressRenderer:
         grid = Table.grid(padding=(0, 2))
         for _ in range(4):
             grid.add_column()
-        names = list(dict.fromkeys([*self.expected, *self.progress, *self.outcomes]))
-        for name in names:
+        for name in dict.fromkeys([*self.progress, *self.outcomes]):
             outcome = self.outcomes.get(name)
             progress = outcome.progress if outcome is not None and outcome.progress else self.progress.get(name)
-            if progress is None and outcome is None:
-                grid.add_row(Text(name), Text("waiting for an earlier wave", style="dim"), Text(""), Text(""))
-                continue
             text = progress_text(progress) if progress is not None else ""
             elapsed = outcome.elapsed if outcome is not None else (progress.elapsed if progress else 0.0)
             if outcome is not None:
@@ -194,9 +190,14 @@ class ProgressRenderer:
 
     def report(self) -> None:
         """Print the final report (nothing when no service was watched)."""
-        outcomes = [self.outcomes[n] for n in dict.fromkeys([*self.expected, *self.outcomes]) if n in self.outcomes]
-        # Services of later waves are "not started" only when an earlier wave was watched and stopped.
-        not_started = [n for n in self.expected if n not in self.outcomes] if outcomes else []
-        for line in report_lines(outcomes, not_started):
+        outcomes = list(self.outcomes.values())
+        for line in report_lines(outcomes, self.not_started()):
             self.stream.write(line + "\n")
         self.stream.flush()
+
+    def not_started(self) -> list[str]:
+        """Services of the waves after the last one watched, when the wait stopped early."""
+        if all(o.state == "converged" for o in self.outcomes.values()):
+            return []
+        reached = max((i for i, wave in enumerate(self.waves) if any(n in self.outcomes for n in wave)), default=-1)
+        return [name for wave in self.waves[reached + 1 :] for name in wave]
