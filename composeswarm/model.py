@@ -15,16 +15,15 @@ Conversion reads a `Project` and never looks back at the files, so it stays pure
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from composeswarm.errors import Path
 
 Mapping = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where a value came from."""
+class Position(NamedTuple):
+    """Where a value came from (a named tuple: the loader makes one per YAML node, so it must be cheap)."""
 
     file: str
     line: int

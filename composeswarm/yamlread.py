@@ -34,6 +34,22 @@ class _Loader(yaml.CSafeLoader):
 
     yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """Resolver.resolve without path resolvers (unused here): called for every node, so kept lean."""
+        if kind is ScalarNode:
+            if implicit[0] and value is not None:
+                for tag, regexp in _IMPLICIT.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Path resolvers are not used; skip PyYAML's per-node bookkeeping."""
+
+    def ascend_resolver(self) -> None:
+        """Path resolvers are not used."""
+
 
 _Loader.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
@@ -55,6 +71,12 @@ _Loader.add_implicit_resolver(
     list("-+.0123456789"),
 )
 _Loader.add_implicit_resolver(_MERGE, re.compile(r"^<<$"), ["<"])
+
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_IMPLICIT = {first: list(pairs) for first, pairs in _Loader.yaml_implicit_resolvers.items()}
+
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,20 +144,25 @@ class _Builder:
         return total
 
     def build(self, node: Node, path: Path) -> Any:
+        cls = node.__class__
+        if cls is ScalarNode:
+            # plain strings are most nodes: return them without a call
+            return node.value if node.tag == _STR else self.scalar(node, path)  # type: ignore[arg-type]
         key = id(node)
-        if key in self.seen and not isinstance(node, ScalarNode):
+        if key in self.seen:
             # A second visit is an alias: charge its whole expansion against the bound first.
             self.alias_nodes += self.size(node)
             if self.alias_nodes > MAX_ALIAS_NODES:
                 raise _TooBig(node)
         self.seen.add(key)
-        if isinstance(node, ScalarNode):
-            return self.scalar(node, path)
-        if isinstance(node, SequenceNode):
+        if cls is SequenceNode:
             out: list[Any] = []
+            positions, file, build = self.positions, self.file, self.build
             for i, child in enumerate(node.value):
-                self.positions[path + (i,)] = self.pos(child)
-                out.append(self.build(child, path + (i,)))
+                mark = child.start_mark
+                sub = path + (i,)
+                positions[sub] = Position(file, mark.line + 1, mark.column + 1)
+                out.append(build(child, sub))
             return out
         assert isinstance(node, MappingNode)
         return self.mapping(node, path)
@@ -161,30 +188,29 @@ class _Builder:
         self.issue(node, path, f"unknown tag {tag!r}")
         return value
 
-    def key_text(self, node: Node, path: Path) -> str | None:
-        if not isinstance(node, ScalarNode):
-            self.issue(node, path, "mapping keys must be strings, not a mapping or list")
-            return None
-        return str(node.value)
-
     def mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
         first_at: dict[str, Node] = {}
         merges: list[Node] = []
+        positions, file, build = self.positions, self.file, self.build
         for knode, vnode in node.value:
-            if isinstance(knode, ScalarNode) and knode.tag == _MERGE:
-                merges.append(vnode)
+            if knode.__class__ is ScalarNode:
+                if knode.tag == _MERGE:
+                    merges.append(vnode)
+                    continue
+                name = str(knode.value)
+            else:
+                self.issue(knode, path, "mapping keys must be strings, not a mapping or list")
                 continue
-            name = self.key_text(knode, path)
-            if name is None:
-                continue
+            sub = path + (name,)
             if name in first_at:
                 line = first_at[name].start_mark.line + 1
-                self.issue(knode, path + (name,), f"duplicate key {name!r} (first defined at line {line})")
+                self.issue(knode, sub, f"duplicate key {name!r} (first defined at line {line})")
                 continue
             first_at[name] = knode
-            self.positions[path + (name,)] = self.pos(knode)
-            out[name] = self.build(vnode, path + (name,))
+            mark = knode.start_mark
+            positions[sub] = Position(file, mark.line + 1, mark.column + 1)
+            out[name] = build(vnode, sub)
         # `<<` merges: explicit keys win, then earlier merged mappings win over later ones.
         for merge in merges:
             sources = merge.value if isinstance(merge, SequenceNode) else [merge]
