@@ -7,6 +7,7 @@ from typing import Any
 
 from composeswarm.convert.failure import ConvertError
 from composeswarm.convert.namespace import Namespace, str_map, with_stack_label
+from composeswarm.convert.network import engine_name, is_external
 from composeswarm.convert.units import ram_in_bytes
 
 _OPTION_BLOCKS = ("bind", "volume", "image", "tmpfs", "cluster")
@@ -36,23 +37,6 @@ def _reject_blocks(vol: Mapping[str, Any], mount_type: str, allowed: tuple[str, 
             raise ConvertError((block,), f"{word} options are incompatible with type {mount_type}")
 
 
-def _is_external(cfg: Mapping[str, Any]) -> bool:
-    ext = cfg.get("external")
-    if isinstance(ext, Mapping):
-        return bool(ext.get("external", True))
-    return bool(ext)
-
-
-def _volume_name(cfg: Mapping[str, Any]) -> str:
-    """The `name:` of a top-level volume, or the old `external: {name: x}` form."""
-    if cfg.get("name"):
-        return str(cfg["name"])
-    ext = cfg.get("external")
-    if isinstance(ext, Mapping) and ext.get("name"):
-        return str(ext["name"])
-    return ""
-
-
 def _volume_mount(vol: Mapping[str, Any], volumes: Mapping[str, Any], ns: Namespace) -> dict[str, Any]:
     out = _base(vol, "volume")
     _reject_blocks(vol, "volume", ("volume",), ("image", "tmpfs", "bind", "cluster"))
@@ -62,19 +46,16 @@ def _volume_mount(vol: Mapping[str, Any], volumes: Mapping[str, Any], ns: Namesp
     if source not in volumes:
         raise ConvertError(("source",), f'undefined volume "{source}"')
     cfg = volumes[source] or {}
-    out["Source"] = ns.scope(str(source))
+    out["Source"] = engine_name(str(source), cfg, ns)
     opts: dict[str, Any] = {}
     block = vol.get("volume") or {}
     if block.get("nocopy"):
         opts["NoCopy"] = True
-    name = _volume_name(cfg)
-    if name:
-        out["Source"] = name
-    if not _is_external(cfg):
+    if not is_external(cfg):
         opts["Labels"] = with_stack_label(ns, cfg.get("labels"))
     if block.get("subpath"):
         opts["Subpath"] = str(block["subpath"])
-    if not _is_external(cfg) and (cfg.get("driver") or cfg.get("driver_opts") is not None):
+    if not is_external(cfg) and (cfg.get("driver") or cfg.get("driver_opts") is not None):
         driver: dict[str, Any] = {}
         if cfg.get("driver"):
             driver["Name"] = str(cfg["driver"])
@@ -136,8 +117,7 @@ def _cluster_mount(vol: Mapping[str, Any], volumes: Mapping[str, Any], ns: Names
         # a volume group is not namespaced and need not be declared
         if source not in volumes:
             raise ConvertError(("source",), f'undefined volume "{source}"')
-        name = _volume_name(volumes[source] or {})
-        out["Source"] = name or ns.scope(str(source))
+        out["Source"] = engine_name(str(source), volumes[source] or {}, ns)
     return _ordered(out)
 
 

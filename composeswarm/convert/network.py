@@ -46,14 +46,20 @@ def service_network_keys(service: Mapping[str, Any]) -> list[str]:
     return [str(n) for n in nets]
 
 
-def network_target(key: str, cfg: Mapping[str, Any] | None, ns: Namespace) -> str:
-    """The engine name of network `key`: its `name:`, the key itself when external, else scoped."""
+def engine_name(key: str, cfg: Mapping[str, Any] | None, ns: Namespace) -> str:
+    """The engine name of top-level object `key`: its `name:`, the key itself when external (docker's
+    loader fills `name` with the key for externals), else `<stack>_<key>`."""
     name = declared_name(cfg)
     if name:
         return name
     if is_external(cfg):
         return key
     return ns.scope(key)
+
+
+def network_target(key: str, cfg: Mapping[str, Any] | None, ns: Namespace) -> str:
+    """The engine name of network `key` (see `engine_name`)."""
+    return engine_name(key, cfg, ns)
 
 
 def create_body(name: str, cfg: Mapping[str, Any], ns: Namespace) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from composeswarm.convert.failure import ConvertError
 from composeswarm.convert.namespace import Namespace, str_map, with_stack_label
-from composeswarm.convert.network import declared_name, is_external
+from composeswarm.convert.network import declared_name, engine_name, is_external
 
 DEFAULT_FILE_MODE = 0o444
 
@@ -74,7 +74,7 @@ def _reference(
     source = str(ref.get("source") or "")
     if source not in objects:
         raise ConvertError((index, "source"), f'undefined {kind} "{source}"')
-    name = declared_name(objects[source]) or ns.scope(source)
+    name = engine_name(source, objects[source], ns)
     mode = ref.get("mode")
     file_target = {
         "Name": str(ref.get("target") or source),
@@ -120,5 +120,5 @@ def credential_spec_config(
         return None
     if key not in configs:
         raise ConvertError(("credential_spec", "config"), f'undefined config "{key}"')
-    name = declared_name(configs[key]) or ns.scope(str(key))
+    name = engine_name(str(key), configs[key], ns)
     return {"Runtime": {}, "ConfigID": "", "ConfigName": name}

@@ -19,6 +19,7 @@ VOLUMES: dict[str, Any] = {
     "outside": {"external": True, "name": "special"},
     "plain": {},
     "oldstyle": {"external": {"name": "legacy"}},
+    "bare": {"external": True},
 }
 
 
@@ -54,6 +55,11 @@ VOLUMES: dict[str, Any] = {
             {"type": "volume", "source": "oldstyle", "target": "/foo"},
             {"Type": "volume", "Source": "legacy", "Target": "/foo", "VolumeOptions": {}},
             id="old external name form",
+        ),
+        pytest.param(
+            {"type": "volume", "source": "bare", "target": "/foo"},
+            {"Type": "volume", "Source": "bare", "Target": "/foo", "VolumeOptions": {}},
+            id="external without name: the key, unscoped",
         ),
         pytest.param(
             {"type": "volume", "source": "plain", "target": "/data"},

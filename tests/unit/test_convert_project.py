@@ -1,0 +1,177 @@
+"""convert_project end to end on small projects: the ServiceSpec assembled, names, labels, errors with
+positions; bind_ids; as_stored (what the engine keeps)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from composeswarm.convert import bind_ids, convert_project, normalize_image
+from composeswarm.convert.stored import as_stored
+from composeswarm.errors import InputError, Issue
+from composeswarm.model import Position, Project
+
+
+def project(services: dict[str, Any], **sections: Any) -> Project:
+    return Project(version="3.8", services=services, files=("stack.yml",), **sections)
+
+
+def test_minimal_service_spec_is_what_docker_sends() -> None:
+    desired = convert_project(project({"web": {"image": "redis"}}), "st")
+    assert json.dumps(desired.services["st_web"]) == json.dumps({
+        "Name": "st_web",
+        "Labels": {"com.docker.stack.image": "redis", "com.docker.stack.namespace": "st"},
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": "redis:latest",
+                "Labels": {"com.docker.stack.namespace": "st"},
+                "Privileges": {"CredentialSpec": None, "SELinuxContext": None, "NoNewPrivileges": False},
+            },
+            "Resources": {},
+            "Placement": {},
+            "Networks": [{"Target": "st_default", "Aliases": ["web"]}],
+            "ForceUpdate": 0,
+        },
+        "Mode": {"Replicated": {}},
+        "EndpointSpec": {},
+    })
+    assert list(desired.networks) == ["st_default"]
+    assert (desired.external_networks, desired.secrets, desired.configs) == ([], {}, {})
+
+
+def test_service_keys_follow_go_field_order() -> None:
+    service = {
+        "image": "busybox", "command": ["sleep", "1"], "entrypoint": ["/bin/sh"], "hostname": "h",
+        "environment": {"A": "1"}, "working_dir": "/w", "user": "u", "init": False, "stop_signal": "SIGINT",
+        "tty": True, "stdin_open": True, "read_only": True, "volumes": [{"type": "tmpfs", "target": "/t"}],
+        "stop_grace_period": "1s", "healthcheck": {"test": ["NONE"]}, "extra_hosts": ["h:1.1.1.1"], "dns": ["1.1.1.1"],
+        "secrets": ["s"], "configs": ["c"], "isolation": "default", "sysctls": {"a": "1"}, "cap_add": ["A"],
+        "cap_drop": ["B"], "ulimits": {"n": 1}, "oom_score_adj": 5, "logging": {"driver": "json-file"},
+        "restart": "always", "deploy": {"update_config": {}, "rollback_config": {}},
+    }
+    spec = convert_project(project({"s": service}, secrets={"s": {"external": True}},
+                                   configs={"c": {"external": True}}), "st").services["st_s"]
+    assert list(spec) == ["Name", "Labels", "TaskTemplate", "Mode", "UpdateConfig", "RollbackConfig", "EndpointSpec"]
+    assert list(spec["TaskTemplate"]) == ["ContainerSpec", "Resources", "RestartPolicy", "Placement", "Networks",
+                                          "LogDriver", "ForceUpdate"]
+    assert list(spec["TaskTemplate"]["ContainerSpec"]) == [
+        "Image", "Labels", "Command", "Args", "Hostname", "Env", "Dir", "User", "Privileges", "Init", "StopSignal",
+        "TTY", "OpenStdin", "ReadOnly", "Mounts", "StopGracePeriod", "Healthcheck", "Hosts", "DNSConfig", "Secrets",
+        "Configs", "Isolation", "Sysctls", "CapabilityAdd", "CapabilityDrop", "Ulimits", "OomScoreAdj",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("deploy_labels", "expected"),
+    [
+        pytest.param(None, {"com.docker.stack.image": "app:1", "com.docker.stack.namespace": "st"}, id="stack labels"),
+        pytest.param({"com.docker.stack.namespace": "x", "com.docker.stack.image": "y", "a": "b"},
+                     {"a": "b", "com.docker.stack.image": "app:1", "com.docker.stack.namespace": "st"},
+                     id="stack labels win over user labels"),
+    ],
+)
+def test_service_labels(deploy_labels: Any, expected: dict[str, str]) -> None:
+    svc = {"image": "app:1", "deploy": {"labels": deploy_labels}}
+    assert convert_project(project({"web": svc}), "st").services["st_web"]["Labels"] == expected
+
+
+def test_credential_spec_config_is_bound_to_its_id() -> None:
+    svc = {"image": "app", "credential_spec": {"config": "cred"}}
+    spec = convert_project(project({"web": svc}, configs={"cred": {"external": True, "name": "gmsa"}}), "st").services["st_web"]
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    assert container["Configs"] == [{"Runtime": {}, "ConfigID": "", "ConfigName": "gmsa"}]
+    assert container["Privileges"]["CredentialSpec"] == {"Config": "gmsa", "File": "", "Registry": ""}
+    bound = bind_ids(spec, {"st_default": "n1"}, {}, {"gmsa": "c1"})
+    bound_container = bound["TaskTemplate"]["ContainerSpec"]
+    assert bound_container["Configs"][0]["ConfigID"] == "c1"
+    assert bound_container["Privileges"]["CredentialSpec"]["Config"] == "c1"
+    assert bound["TaskTemplate"]["Networks"][0]["Target"] == "n1"
+    assert spec["TaskTemplate"]["Networks"][0]["Target"] == "st_default", "bind_ids must not change its input"
+
+
+def test_bind_ids_secrets_and_unknown_network() -> None:
+    svc = {"image": "app", "secrets": ["s"], "networks": {"hostnet": None}}
+    desired = convert_project(project({"web": svc}, secrets={"s": {"external": True}},
+                                      networks={"hostnet": {"external": True, "name": "host"}}), "st")
+    bound = bind_ids(desired.services["st_web"], {}, {"s": "sid"}, {})
+    assert bound["TaskTemplate"]["ContainerSpec"]["Secrets"][0]["SecretID"] == "sid"
+    assert bound["TaskTemplate"]["Networks"] == [{"Target": "host"}]
+    with pytest.raises(InputError) as info:
+        bind_ids(desired.services["st_web"], {}, {}, {})
+    assert str(info.value) == "secrets: service st_web: secret not found: s"
+
+
+def test_errors_point_at_the_key_and_are_all_reported(tmp_path: Path) -> None:
+    positions = {
+        ("services", "web", "deploy", "replicas"): Position("stack.yml", 7, 17),
+        ("services", "web"): Position("stack.yml", 3, 3),
+    }
+    proj = Project(
+        version="3.8",
+        services={
+            "web": {"image": "app", "deploy": {"mode": "global", "replicas": 2}},
+            "db": {"image": "db", "healthcheck": {"disable": True, "test": ["CMD", "true"]}},
+            "api": {},
+        },
+        secrets={"s": {"file": "missing"}},
+        working_dir=str(tmp_path),
+        files=("stack.yml",),
+        positions=positions,
+    )
+    with pytest.raises(InputError) as info:
+        convert_project(proj, "st")
+    assert info.value.issues == [
+        Issue("stack.yml", None, None, ("services", "api", "image"), "invalid image reference: no image specified"),
+        Issue("stack.yml", None, None, ("services", "db", "healthcheck"), "test and disable can't be set at the same time"),
+        Issue("stack.yml", 7, 17, ("services", "web", "deploy", "replicas"),
+              "replicas can only be used with replicated or replicated-job mode"),
+        Issue("stack.yml", None, None, ("secrets", "s", "file"), f"open {tmp_path}/missing: no such file or directory"),
+    ]
+
+
+def test_undefined_volume_and_network_errors() -> None:
+    svc = {"image": "app", "volumes": [{"type": "volume", "source": "data", "target": "/d"}]}
+    with pytest.raises(InputError) as info:
+        convert_project(project({"web": svc}), "st")
+    assert str(info.value) == 'stack.yml: services.web.volumes[0].source: undefined volume "data"'
+    with pytest.raises(InputError) as info:
+        convert_project(project({"web": {"image": "app", "networks": {"n": None}}}), "st")
+    assert str(info.value) == 'stack.yml: services.web.networks.n: undefined network "n"'
+
+
+def test_normalize_image_is_exported() -> None:
+    assert normalize_image("busybox") == "busybox:latest"
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        pytest.param(
+            {"TaskTemplate": {"ContainerSpec": {"Image": "a", "Privileges": {"CredentialSpec": None, "SELinuxContext": None,
+                                                                             "NoNewPrivileges": False},
+                                                "Healthcheck": {"Test": ["NONE"], "StartInterval": 1}, "OomScoreAdj": 3}},
+             "Mode": {"Replicated": {}}, "EndpointSpec": {}},
+            {"TaskTemplate": {"ContainerSpec": {"Image": "a", "Privileges": {"CredentialSpec": None, "SELinuxContext": None},
+                                                "Healthcheck": {"Test": ["NONE"]}, "Isolation": "default"},
+                              "ForceUpdate": 0, "Runtime": "container"},
+             "Mode": {"Replicated": {"Replicas": 1}}, "EndpointSpec": {"Mode": "vip"}},
+            id="fields API 1.41 does not know dropped; defaults filled",
+        ),
+        pytest.param(
+            {"TaskTemplate": {"RestartPolicy": {"Delay": 5}}, "Mode": {"Global": {}},
+             "UpdateConfig": {"Parallelism": 1, "MaxFailureRatio": 0, "Order": ""},
+             "EndpointSpec": {"Mode": "dnsrr", "Ports": [{"TargetPort": 80}]}},
+            {"TaskTemplate": {"RestartPolicy": {"Condition": "any", "Delay": 5, "MaxAttempts": 0}, "ForceUpdate": 0,
+                              "Runtime": "container"},
+             "Mode": {"Global": {}},
+             "UpdateConfig": {"Parallelism": 1, "FailureAction": "pause", "MaxFailureRatio": 0, "Order": "stop-first"},
+             "EndpointSpec": {"Mode": "dnsrr", "Ports": [{"TargetPort": 80, "Protocol": "tcp", "PublishMode": "ingress"}]}},
+            id="restart policy, update config and port defaults",
+        ),
+    ],
+)
+def test_as_stored(sent: dict[str, Any], stored: dict[str, Any]) -> None:
+    assert as_stored(sent) == stored
