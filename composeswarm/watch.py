@@ -139,8 +139,12 @@ def assess(
     condition: Condition | None = None,
     anchor: datetime | None = None,
     max_failures: int = 3,
+    rollback_cause: str = "",
 ) -> Assessment:
-    """Judge one service from its up-to-date tasks (`current`) and all its tasks (`history`)."""
+    """Judge one service from its up-to-date tasks (`current`) and all its tasks (`history`).
+
+    `rollback_cause` is the UpdateStatus message seen while the rollback ran, if any.
+    """
     spec = service.get("Spec", {})
     name = spec.get("Name", service.get("ID", ""))
     mode = mode_of(service)
@@ -184,7 +188,10 @@ def assess(
     if state == "rollback_paused":
         return result("paused", _with_task_error(f"rollback paused: {message}", message, failures))
     if state == "rollback_completed":
-        return result("rolled_back", _with_task_error(f"update rolled back: {message}", message, failures))
+        # "rollback completed" says nothing of why; the rollback_started message named the task
+        cause = rollback_cause or message
+        text = cause if cause.startswith("update rolled back") else f"update rolled back: {cause}"
+        return result("rolled_back", _with_task_error(text, cause, failures, last_if_unnamed=True))
     if state == "rollback_started":
         return result("waiting")  # watch the rollback finish, so the swarm is left in a known state
     failure_action = (spec.get("UpdateConfig") or {}).get("FailureAction") or "pause"
@@ -293,11 +300,16 @@ def _quoted(task: Json) -> str:
     return f'"{status.get("Err") or status.get("Message") or _state(task)}"'
 
 
-def _with_task_error(reason: str, message: str, failures: Sequence[TaskFailure]) -> str:
-    """Add the error of the task swarm names in its message ('... of task <id>')."""
+def _with_task_error(
+    reason: str, message: str, failures: Sequence[TaskFailure], last_if_unnamed: bool = False
+) -> str:
+    """Add the error of the task swarm names in its message ('... of task <id>'), or of the last failure."""
     for failure in failures:
         if failure.task_id and failure.task_id in message:
             return f'{reason} ({failure.task} {failure.state}: "{failure.error}")'
+    if last_if_unnamed and failures:
+        last = failures[-1]
+        return f'{reason} (last failed task: {last.task} {last.state}: "{last.error}")'
     return reason
 
 
@@ -335,6 +347,7 @@ class _Track:
     name: str = ""
     anchor: datetime | None = None
     converged_since: float | None = None
+    rollback_cause: str = ""
     seen_failures: set[str] = field(default_factory=set)
     last: Progress | None = None
 
@@ -416,6 +429,9 @@ class Watcher:
                 # Failures before this update are not this rollout's: count tasks created since the
                 # service last changed (UpdatedAt, read right after the create or update call).
                 track.anchor = parse_time(str(service.get("UpdatedAt") or service.get("CreatedAt") or ""))
+            update = service.get("UpdateStatus") or {}
+            if update.get("State") == "rollback_started" and update.get("Message"):
+                track.rollback_cause = str(update["Message"])
             verdict = assess(
                 service,
                 [t for t in current if t.get("ServiceID") == sid],
@@ -424,6 +440,7 @@ class Watcher:
                 condition=self.conditions.get(track.name),
                 anchor=track.anchor,
                 max_failures=self.max_failures,
+                rollback_cause=track.rollback_cause,
             )
             for failure in verdict.failures:
                 if failure.task_id not in track.seen_failures:
@@ -436,7 +453,7 @@ class Watcher:
                 done=verdict.done,
                 desired=verdict.desired,
                 unit=verdict.unit,
-                update_state=(service.get("UpdateStatus") or {}).get("State"),
+                update_state=update.get("State"),
                 note=verdict.note,
                 elapsed=now - track.started,
             )

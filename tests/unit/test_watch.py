@@ -160,3 +160,17 @@ def test_waiter_for_detached_deploys_waits_only_for_dependencies() -> None:
     wait(["id-s_db", "id-s_web"])
     assert states(wait.outcomes) == {"s_db": ("converged", "1/1 running")}
     assert clock.now == 100.0
+
+
+def test_the_rollback_cause_is_kept_until_the_rollback_completes() -> None:
+    cause = "update rolled back due to failure or early termination of task t-bad"
+    bad = task("s_web", 1, "failed", "shutdown", err="task: non-zero exit (1)", ident="t-bad")
+    gw = FakeGateway([
+        Snapshot([service("s_web", update_state="rollback_started", update_message=cause)], [task("s_web")],
+                 [bad, task("s_web")]),
+        Snapshot([service("s_web", update_state="rollback_completed", update_message="rollback completed")],
+                 [task("s_web")], [bad, task("s_web")]),
+    ])
+    clock = Clock()
+    outcomes = watcher(gw, clock).wait(["id-s_web"], clock.now + 60)
+    assert states(outcomes) == {"s_web": ("rolled_back", f'{cause} (s_web.1 failed: "task: non-zero exit (1)")')}

@@ -242,6 +242,30 @@ def test_assess(
     assert (got.verdict, got.reason, got.done, got.desired, got.unit, got.note) == expected
 
 
+@pytest.mark.parametrize(
+    ("cause", "history", "expected"),
+    [
+        pytest.param(
+            "update rolled back due to failure or early termination of task t-bad",
+            [task("s_w", 1, "failed", "shutdown", err="task: non-zero exit (1)", ident="t-bad"), task("s_w", 1)],
+            'update rolled back due to failure or early termination of task t-bad '
+            '(s_w.1 failed: "task: non-zero exit (1)")',
+            id="the cause seen while rolling back names the task",
+        ),
+        pytest.param(
+            "",
+            [task("s_w", 2, "failed", "shutdown", err="task: non-zero exit (3)", ident="t-x"), task("s_w", 1)],
+            'update rolled back: rollback completed (last failed task: s_w.2 failed: "task: non-zero exit (3)")',
+            id="no cause seen: the last failed task",
+        ),
+    ],
+)
+def test_assess_rolled_back_says_why(cause: str, history: list[Json], expected: str) -> None:
+    svc = service("s_w", update_state="rollback_completed", update_message="rollback completed")
+    got = assess(svc, [task("s_w", 1)], history, NODES, anchor=ANCHOR, rollback_cause=cause)
+    assert (got.verdict, got.reason) == ("rolled_back", expected)
+
+
 def test_assess_lists_failures_of_rolled_back_versions() -> None:
     """Failed tasks no longer up to date (swarm rolled their version back) are still reported."""
     svc = service("s_w", update_state="rollback_completed", update_message="rollback completed")

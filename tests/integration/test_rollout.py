@@ -1,0 +1,280 @@
+"""Rollouts on the real engine: depends_on waves, one-shot services, --timeout, --detach, Ctrl-C, rollbacks.
+
+Every test deploys a small stack of local/busybox services (init: true, so they stop at once) under
+a random stack name with `composeswarm deploy`, and checks the exit code, the words it printed and,
+for ordering, the engine's own timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from composeswarm.watch import parse_time
+from tests.integration.conftest import Docker, docker
+
+pytestmark = pytest.mark.engine
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# A first deploy can stall 30 s in libnetwork (moby#47396): waits that should succeed get this much.
+TIMEOUT = "120"
+
+HEADER = """version: "3.8"
+x-svc: &svc
+  image: local/busybox:1
+  init: true
+  command: ["sleep", "100000"]
+services:
+"""
+
+
+@dataclass
+class Run:
+    """One composeswarm run: exit code, output, wall time."""
+
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def composeswarm(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
+    """Run `python -m composeswarm ARGS` (stdout and stderr are pipes: plain progress lines)."""
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "composeswarm", *args], capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})}, cwd=REPO_ROOT,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
+
+
+def deploy(stack: str, file: Path, *args: str, env: dict[str, str] | None = None) -> Run:
+    """`composeswarm deploy --resolve-image never -f FILE ARGS STACK`."""
+    return composeswarm("deploy", "--resolve-image", "never", "-f", str(file), *args, stack, env=env)
+
+
+def write(tmp_path: Path, services: str) -> Path:
+    """A stack file: the header (an &svc anchor that sleeps) plus SERVICES (indented YAML)."""
+    path = tmp_path / "stack.yml"
+    path.write_text(HEADER + services)
+    return path
+
+
+def inspect(kind: str, *names: str) -> list[Any]:
+    """`docker inspect --type KIND NAMES` as JSON."""
+    return list(json.loads(docker("inspect", "--type", kind, *names).stdout))
+
+
+def created(service: str) -> datetime:
+    """When the engine created SERVICE."""
+    stamp = parse_time(inspect("service", service)[0]["CreatedAt"])
+    assert stamp is not None
+    return stamp
+
+
+def tasks(service: str) -> list[dict[str, Any]]:
+    """Every task of SERVICE, with its status (as `docker inspect` of each task shows it)."""
+    ids = docker("service", "ps", "-q", "--no-trunc", service).stdout.split()
+    return inspect("task", *ids) if ids else []
+
+
+def running_since(service: str) -> list[datetime]:
+    """When each running task of SERVICE started running, earliest first."""
+    out = []
+    for task in tasks(service):
+        if task["Status"]["State"] == "running" and task["DesiredState"] == "running":
+            stamp = parse_time(task["Status"]["Timestamp"])
+            assert stamp is not None
+            out.append(stamp)
+    return sorted(out)
+
+
+def engine_nodes() -> int:
+    """How many nodes the swarm has (the scheduler's messages count them)."""
+    return len(docker("node", "ls", "-q").stdout.split())
+
+
+def test_chain_is_created_wave_by_wave(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, """
+  c: {<<: *svc, depends_on: {b: {condition: service_started}}}
+  b: {<<: *svc, depends_on: [a]}
+  a: {<<: *svc}
+""")
+    run = deploy(stack_name, file, "--timeout", TIMEOUT)
+    assert run.code == 0, run.stderr
+    a, b, c = (f"{stack_name}_{s}" for s in "abc")
+    # each service was created only after its dependency's task was running
+    assert running_since(a)[0] < created(b)
+    assert running_since(b)[0] < created(c)
+    assert [line.split()[:3] for line in run.stderr.splitlines()[-4:]] == [
+        ["rollout:", "3", "converged"], [a, "converged", "1/1"], [b, "converged", "1/1"], [c, "converged", "1/1"],
+    ]
+
+
+def test_one_shot_services_complete_and_the_wait_ends(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, """
+  job:
+    <<: *svc
+    command: ["sh", "-c", "sleep 1"]
+    deploy: {mode: replicated-job, replicas: 2}
+  once:
+    <<: *svc
+    command: ["sh", "-c", "sleep 1"]
+    deploy: {restart_policy: {condition: none}}
+  web:
+    <<: *svc
+    depends_on: {once: {condition: service_completed_successfully}}
+""")
+    run = deploy(stack_name, file, "--timeout", TIMEOUT)
+    assert run.code == 0, run.stderr
+    report = [line.split()[:3] for line in run.stderr.splitlines()[-3:]]
+    assert report == [
+        [f"{stack_name}_job", "converged", "2/2"],
+        [f"{stack_name}_once", "converged", "1/1"],
+        [f"{stack_name}_web", "converged", "1/1"],
+    ]
+    once = tasks(f"{stack_name}_once")
+    assert [t["Status"]["State"] for t in once] == ["complete"]
+    # web waited for once to complete
+    finished = parse_time(once[0]["Status"]["Timestamp"])
+    assert finished is not None and finished < created(f"{stack_name}_web")
+
+
+def test_timeout_exits_4_in_about_the_timeout(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, """
+  web:
+    <<: *svc
+    deploy: {placement: {constraints: [node.labels.composeswarm-never == true]}}
+""")
+    run = deploy(stack_name, file, "--timeout", "6")
+    nodes = engine_nodes()
+    reason = (
+        f"0/1 running; {stack_name}_web.1 pending: no suitable node "
+        f"(scheduling constraints not satisfied on {nodes} node{'s' if nodes > 1 else ''})"
+    )
+    assert (run.code, run.stderr.splitlines()[-1]) == (
+        4, f"error: timed out after 6 s waiting for {stack_name}_web ({reason})"
+    )
+    assert 6 <= run.seconds < 20
+    assert f"  {stack_name}_web  timed out  {reason}" in run.stderr
+
+
+def test_detach_returns_at_once(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, """
+  web:
+    <<: *svc
+    deploy: {placement: {constraints: [node.labels.composeswarm-never == true]}}
+""")
+    run = deploy(stack_name, file, "--detach", "--timeout", "60")
+    assert (run.code, run.stderr) == (0, "")
+    assert run.seconds < 10
+    assert inspect("service", f"{stack_name}_web")[0]["Spec"]["Name"] == f"{stack_name}_web"
+
+
+def test_detach_still_waits_for_dependencies(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, """
+  db: {<<: *svc}
+  web:
+    <<: *svc
+    depends_on: [db]
+    deploy: {placement: {constraints: [node.labels.composeswarm-never == true]}}
+""")
+    run = deploy(stack_name, file, "--detach", "--timeout", TIMEOUT)
+    assert run.code == 0, run.stderr
+    assert running_since(f"{stack_name}_db")[0] < created(f"{stack_name}_web")
+    assert [line.split()[:2] for line in run.stderr.splitlines()[-2:]] == [
+        ["rollout:", "1"], [f"{stack_name}_db", "converged"],
+    ]
+
+
+def test_ctrl_c_leaves_the_swarm_as_it_is(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, """
+  web:
+    <<: *svc
+    deploy: {placement: {constraints: [node.labels.composeswarm-never == true]}}
+""")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "composeswarm", "deploy", "--resolve-image", "never", "-f", str(file), stack_name],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+    )
+    deadline = time.monotonic() + 60
+    while not docker("service", "ls", "-q", "--filter", f"name={stack_name}_web").stdout.strip():
+        assert time.monotonic() < deadline, "the service was never created"
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "error: interrupted: the swarm is left as it is; rerun the command to converge"
+    assert f"  {stack_name}_web  interrupted  left as it is: 0/1 running" in stderr
+    # nothing was removed or rolled back
+    assert inspect("service", f"{stack_name}_web")[0]["Spec"]["Name"] == f"{stack_name}_web"
+
+
+def test_crash_looping_service_fails_with_its_task_error(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, """
+  web:
+    <<: *svc
+    command: ["sh", "-c", "exit 7"]
+    deploy: {restart_policy: {delay: 1s}}
+""")
+    run = deploy(stack_name, file, "--timeout", TIMEOUT)
+    web = f"{stack_name}_web"
+    assert (run.code, run.stderr.splitlines()[-1]) == (
+        3, f'error: rollout failed: {web}: tasks keep failing: 3 tasks of the current version failed, '
+           'the last one with "task: non-zero exit (7)"'
+    )
+    # each failed task is printed as `docker service ps --no-trunc` shows its error
+    failed = [t for t in tasks(web) if t["Status"]["State"] == "failed"]
+    ps = docker("service", "ps", "--no-trunc", "--format", "{{.ID}} {{.Error}}", web).stdout.splitlines()
+    errors = dict(line.split(" ", 1) for line in ps if line.endswith('"'))
+    for task in failed[:3]:
+        line = f'{web}: task {web}.1 ({task["ID"]}) on {_hostname(task["NodeID"])} failed: {errors[task["ID"]]}'
+        assert line in run.stderr
+
+
+def _hostname(node: str) -> str:
+    return str(inspect("node", node)[0]["Description"]["Hostname"])
+
+
+def test_failed_update_is_rolled_back_and_exits_3(tmp_path: Path, stack_name: str) -> None:
+    good = """
+  web:
+    <<: *svc
+    command: {command}
+    deploy:
+      replicas: 2
+      update_config: {{parallelism: 1, delay: 1s, monitor: 3s, failure_action: rollback}}
+      rollback_config: {{parallelism: 2, monitor: 1s}}
+"""
+    file = write(tmp_path, good.format(command='["sleep", "100000"]'))
+    first = deploy(stack_name, file, "--timeout", TIMEOUT)
+    assert first.code == 0, first.stderr
+    web = f"{stack_name}_web"
+    before = inspect("service", web)[0]["Spec"]["TaskTemplate"]["ContainerSpec"]["Args"]
+
+    write(tmp_path, good.format(command='["sh", "-c", "sleep 1; exit 1"]'))
+    run = deploy(stack_name, file, "--timeout", TIMEOUT)
+    service = inspect("service", web)[0]
+    assert service["UpdateStatus"]["State"] == "rollback_completed"
+    assert service["Spec"]["TaskTemplate"]["ContainerSpec"]["Args"] == before
+    # the reason names the task whose failure made swarm roll back, with its error
+    last = run.stderr.splitlines()[-1]
+    assert run.code == 3, run.stderr
+    assert re.fullmatch(
+        rf'error: rollout failed: {web}: update rolled back due to failure or early termination of task '
+        rf'(\w+) \({web}\.[12] failed: "task: non-zero exit \(1\)"\)',
+        last,
+    ), last
+    assert f"  {web}  rolled back  update rolled back due to failure" in run.stderr
+    assert re.search(rf'{web}: task {web}\.[12] \(\w+\) on \S+ failed: "task: non-zero exit \(1\)"', run.stderr)
