@@ -268,10 +268,17 @@ def _check_file(kind: str, name: str, entry: Mapping[str, Any], working_dir: str
     if os.path.normpath(file) == os.path.normpath(working_dir) or os.path.isdir(file):
         report(path, f"no file: a {kind[:-1]} needs file, external or driver (docker would try to read the folder {file})", "error")
         return
+    shown = _shown_path(file, working_dir)
     try:
         size = os.path.getsize(file)
     except OSError:
-        report(path + ("file",), f"file not found: {file}", "error")
+        report(path + ("file",), f"file not found: {shown}", "error")
         return
     if size > MAX_FILE_OBJECT_SIZE:
-        report(path + ("file",), f"file {file} is {size} bytes; swarm allows at most {MAX_FILE_OBJECT_SIZE} bytes (500 KB)", "error")
+        report(path + ("file",), f"file {shown} is {size} bytes; swarm allows at most {MAX_FILE_OBJECT_SIZE} bytes (500 KB)", "error")
+
+
+def _shown_path(file: str, working_dir: str) -> str:
+    """A path inside the project folder as ./relative (shorter, and the same on every machine)."""
+    rel = os.path.relpath(file, working_dir)
+    return file if rel.startswith("..") else "./" + rel

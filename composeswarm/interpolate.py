@@ -234,7 +234,7 @@ def interpolate(
             try:
                 return cast_value(out, kind)
             except ValueError as exc:
-                issue(path, str(exc))
+                issue(path, f"{exc} (from {value!r})")
                 return out
         if isinstance(value, dict):
             return {k: walk(v, path + (k,)) for k, v in value.items()}

@@ -167,8 +167,10 @@ def load_project(
         file_issues += checks.ignored_keys(doc.data, doc.file, doc.positions)
         data, found = interpolate(data, doc.positions, doc.file, env)
         file_issues += found
+        # a value whose interpolation failed is reported once, not again by the schema
+        failed = {i.path for i in found if i.severity == "error"}
         schema_issues = schema.validate(data, file_version, doc.positions, doc.file)
-        file_issues += schema_issues
+        file_issues += [i for i in schema_issues if i.path not in failed]
         issues.extend(file_issues)
         if any(i.severity == "error" for i in file_issues):
             continue
@@ -180,7 +182,8 @@ def load_project(
     order = {name: i for i, name in enumerate(shown)}
     errors = [i for i in issues if i.severity == "error"]
     if errors or version is None or not normalised:
-        raise InputError(sorted(errors or issues, key=_sort_key(order)))
+        # warnings go along: "variable X is not set" often explains the error next to it
+        raise InputError(sorted(issues, key=_sort_key(order)))
 
     merged = merge_files(normalised)
     first = shown[0]
@@ -188,9 +191,8 @@ def load_project(
     if not strict:
         late = [replace(i, severity="warning") for i in late]
     issues.extend(late)
-    errors = [i for i in issues if i.severity == "error"]
-    if errors:
-        raise InputError(sorted(errors, key=_sort_key(order)))
+    if any(i.severity == "error" for i in issues):
+        raise InputError(sorted(issues, key=_sort_key(order)))
     extras = {k: v for k, v in merged.items() if k.startswith("x-")}
     project = Project(
         version=version,

@@ -40,8 +40,8 @@ _TYPE_NAMES = {
 
 # Keys from the Compose Specification that 3.x files cannot have: say so instead of "unknown key".
 _COMPOSE_SPEC_ONLY = {
-    "profiles": "profiles are a Compose Specification feature; docker stack deploy (compose format 3.x) "
-    "does not support them: remove the key, or deploy the services you want with separate files",
+    "profiles": "profiles are a Compose Specification feature that docker stack deploy (format 3.x) "
+    "does not support; remove the key, or put those services in a separate file",
     "name": "a project name is a Compose Specification feature; the stack name is given on the command line",
     "include": "include is a Compose Specification feature; pass several -f files instead",
     "pull_policy": "pull_policy is a Compose Specification feature; use --resolve-image",
@@ -291,9 +291,18 @@ def _expected(types: Iterable[str]) -> str:
             names.append(name)
     if "integer" in names and "number" in names:
         names.remove("integer")
-    if len(names) == 1:
-        return _a(names[0])
-    return _a(names[0]) + "".join(f" or {_a(n)}" for n in names[1:-1]) + f" or {_a(names[-1])}"
+    words = ["null" if n == "null" else _a(n) for n in names]
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + f" or {words[-1]}"
+
+
+def _type_message(types: list[str], value: object) -> str:
+    """`must be an integer, not a string "two"`, with a quoting hint for YAML booleans."""
+    message = f"must be {_expected(types)}, not {_a(_type_of(value))}{_shown(value)}"
+    if isinstance(value, bool) and "string" in types:
+        message += f' (quote it to keep it a string: "{str(value).lower()}")'
+    return message
 
 
 def _types_of_schema(schema: Mapping[str, Any], root: Mapping[str, Any]) -> list[str]:
@@ -321,8 +330,7 @@ def _messages(error: Any) -> list[tuple[Path, str]]:
     if validator == "type":
         want = schema["type"]
         types = [want] if isinstance(want, str) else list(want)
-        got = _type_of(value)
-        return [(path, f"must be {_expected(types)}, not {_a(got)}{_shown(value)}")]
+        return [(path, _type_message(types, value))]
     if validator == "additionalProperties":
         return _extra_keys(value, schema, path, tuple(error.absolute_schema_path)[:-1])
     if validator == "required":
@@ -424,8 +432,7 @@ def _one_of(error: Any, path: Path) -> list[tuple[Path, str]]:
         types: list[str] = []
         for branch in error.validator_value:
             types.extend(_types_of_schema(branch, root))
-        value = error.instance
-        return [(path, f"must be {_expected(types)}, not {_a(_type_of(value))}{_shown(value)}")]
+        return [(path, _type_message(types, error.instance))]
     best = max(real.values(), key=lambda errs: (max(len(e.absolute_path) for e in errs), -len(errs)))
     out: list[tuple[Path, str]] = []
     for sub in best:

@@ -252,8 +252,12 @@ def read_yaml(text: str, file: str) -> Document:
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem:
-            problem = f"{exc.context}: {exc.problem}" if "while" not in exc.context else exc.problem
+        if exc.context and exc.context_mark is not None and exc.problem:
+            # "while parsing a flow sequence" -> "(in the flow sequence started at line 3, column 12)"
+            what = exc.context.replace("while parsing ", "").replace("while scanning ", "")
+            what = what.removeprefix("a ").removeprefix("an ")
+            start = exc.context_mark
+            problem += f" (in the {what} started at line {start.line + 1}, column {start.column + 1})"
         raise InputError([Issue(file, line, col, (), f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Issue(file, None, None, (), f"invalid YAML: {exc}")]) from None
