@@ -218,7 +218,7 @@ def logs_cmd(
         import time
 
         from composeswarm import logs
-        from composeswarm.render import status, use_colour
+        from composeswarm.render import print_warning, status, use_colour
 
         opts = logs.LogOptions(
             services=list(services or []),
@@ -234,7 +234,7 @@ def logs_cmd(
             printer.write(line.service, line.prefix, rec.timestamp, rec.text, stderr=rec.stderr)
 
         try:
-            logs.stream_stack_logs(_connect(context), stack, opts, sink)
+            logs.stream_stack_logs(_connect(context), stack, opts, sink, warn=print_warning)
         except KeyboardInterrupt:
             return errors.EXIT_INTERRUPTED  # Ctrl-C is how --follow ends: no error line
         return errors.EXIT_OK

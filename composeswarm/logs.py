@@ -258,6 +258,7 @@ def stream_stack_logs(
     opts: LogOptions,
     sink: Callable[[LogLine], None],
     stop: threading.Event | None = None,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> int:
     """Print the stack's logs through `sink`, merged in time order; returns the number of lines.
 
@@ -281,6 +282,9 @@ def stream_stack_logs(
                 service_id, follow=opts.follow, tail=opts.tail, since=opts.since
             ):
                 inbox.put(("record", service_id, parse_frame(stream, payload)))
+        except EngineError as exc:
+            if not (opts.follow and exc.status == 404):  # following, a service may go away: its stream ends
+                inbox.put(("error", service_id, exc))
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which re-raises
             inbox.put(("error", service_id, exc))
         finally:
@@ -293,6 +297,12 @@ def stream_stack_logs(
         if ident in started:
             return
         started.add(ident)
+        spec = service.get("Spec") or {}
+        if ((spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("TTY"):
+            # a tty service's log is one raw stream without task details: docker needs --raw for it
+            warn(f"skipping service {spec.get('Name')}: it has a tty, so its logs carry no task prefixes "
+                 f"(use docker service logs --raw {spec.get('Name')})")
+            return
         open_streams += 1
         threading.Thread(target=reader, args=(ident,), name=f"logs-{ident[:12]}", daemon=True).start()
 

@@ -300,3 +300,38 @@ def test_log_printer_line(timestamps: bool, colour: bool, text: str) -> None:
 def test_log_printer_colour_per_service() -> None:
     printer = LogPrinter(timestamps=False, colour=True)
     assert [printer.colour_for(s) for s in ("web", "db", "web", "cache")] == ["36", "33", "36", "32"]
+
+
+def test_tty_service_skipped_with_a_warning() -> None:
+    tty = _service("svctty", "st_tty")
+    tty["Spec"]["TaskTemplate"] = {"ContainerSpec": {"TTY": True}}
+    gateway = FakeGateway([tty, _service("svcweb", "st_web")],
+                          {"svcweb": [frame("2026-11-29T11:00:01Z", "svcweb", "t1", "w")]}, [{"ID": "t1", "Slot": 1}])
+    warnings: list[str] = []
+    lines: list[LogLine] = []
+    stream_stack_logs(gateway, "st", LogOptions(), lines.append, warn=warnings.append)
+    assert ([line.record.text for line in lines], [o[0] for o in gateway.opened]) == (["w"], ["svcweb"])
+    assert warnings == ["skipping service st_tty: it has a tty, so its logs carry no task prefixes "
+                        "(use docker service logs --raw st_tty)"]
+
+
+def test_following_a_service_that_is_gone_ends_its_stream_quietly() -> None:
+    class Gone(FakeGateway):
+        def service_log_frames(self, ident: str, *, follow: bool, tail: str = "all",
+                               since: str | None = None) -> Iterator[tuple[int, bytes]]:
+            if ident == "svcgone":
+                raise EngineError("read logs of service svcgone: no such service", status=404)
+            yield from super().service_log_frames(ident, follow=follow, tail=tail, since=since)
+
+    gateway = Gone([_service("svcgone", "st_gone"), _service("svcweb", "st_web")],
+                   {"svcweb": [frame("2026-11-29T11:00:01Z", "svcweb", "t1", "w")]}, [{"ID": "t1", "Slot": 1}])
+    stop = threading.Event()
+    lines: list[LogLine] = []
+
+    def sink(line: LogLine) -> None:
+        lines.append(line)
+        stop.set()
+
+    stream_stack_logs(gateway, "st", LogOptions(follow=True, poll=0.05, delay=0.0), sink, stop)
+    gateway.release.set()
+    assert [line.record.text for line in lines] == ["w"]
