@@ -294,6 +294,14 @@ def deploy_cmd(
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds to wait for the changed services to converge (then exit 4).")
     ] = 300,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="Wait for nothing, not even services others depend on (what docker stack deploy does); "
+            "depends_on still orders the creations.",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")
     ] = False,
@@ -317,7 +325,7 @@ def deploy_cmd(
         if output not in ("text", "json"):
             raise errors.InputError([errors.Issue("", None, None, (), f"--output must be text or json, got {output!r}")])
         # waiting (rollout helper): waves by depends_on, watched until converged, failed or --timeout
-        engine, waiter, progress = _rollout(stack, file, env_file, context, timeout, detach, dry_run)
+        engine, waiter, progress = _rollout(stack, file, env_file, context, timeout, detach, dry_run or no_wait)
         opts = DeployOptions(
             stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
             with_registry_auth=with_registry_auth, detach=waiter is None, dry_run=dry_run, context=context,
