@@ -15,14 +15,15 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from composeswarm.watch import parse_time
-from tests.integration.conftest import Docker, docker
+from tests.integration.conftest import _free_port, docker
 
 pytestmark = pytest.mark.engine
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -278,3 +279,69 @@ def test_failed_update_is_rolled_back_and_exits_3(tmp_path: Path, stack_name: st
     ), last
     assert f"  {web}  rolled back  update rolled back due to failure" in run.stderr
     assert re.search(rf'{web}: task {web}\.[12] \(\w+\) on \S+ failed: "task: non-zero exit \(1\)"', run.stderr)
+
+
+# --- the seed: examples/stack_03, revision 1 then revision 2 from the stack's own registry ----------
+
+EXAMPLE = REPO_ROOT / "examples" / "stack_03"
+
+
+@pytest.fixture
+def registry_port() -> Iterator[int]:
+    """A free host port for the example's registry; the local tags pushed to it are dropped afterwards."""
+    port = _free_port()
+    yield port
+    for rev in (1, 2, 3):
+        docker("rmi", f"127.0.0.1:{port}/apacz:{rev}", check=False)
+
+
+def www01_running(stack: str) -> list[dict[str, Any]]:
+    """www01's tasks that run and are meant to."""
+    return [t for t in tasks(f"{stack}_www01") if (t["DesiredState"], t["Status"]["State"]) == ("running", "running")]
+
+
+@pytest.mark.slow
+def test_stack_03_rolling_update(stack_name: str, registry_port: int) -> None:
+    file = EXAMPLE / "docker-stack.yml"
+    env = {"REGISTRY_PORT": str(registry_port), "REV": "1"}
+    repo = f"127.0.0.1:{registry_port}/apacz"
+    registry, www01 = f"{stack_name}_registry", f"{stack_name}_www01"
+
+    # Revision 1. The registry is empty until it runs and the revisions are pushed, so the first
+    # deploy is detached: it still waits for `registry`, which www01 depends on, and no longer.
+    first = composeswarm("deploy", "--detach", "--timeout", TIMEOUT, "-f", str(file), stack_name, env=env)
+    assert first.code == 0, first.stderr
+    assert running_since(registry)[0] < created(www01)
+    push = subprocess.run([str(EXAMPLE / "push-revisions.sh")], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=300)
+    assert push.returncode == 0, push.stderr
+    deadline = time.monotonic() + 120
+    while sorted(t["Spec"]["ContainerSpec"]["Image"] for t in www01_running(stack_name)) != [f"{repo}:1"] * 4:
+        assert time.monotonic() < deadline, "www01 never ran 4 tasks of revision 1"
+        time.sleep(0.5)
+
+    # Revision 2, waited for: the update goes one task at a time, 5 s apart, and the deploy returns
+    # only when all four tasks run revision 2.
+    second = composeswarm("deploy", "--timeout", TIMEOUT, "-f", str(file), stack_name, env={**env, "REV": "2"})
+    returned = datetime.now(timezone.utc)
+    assert second.code == 0, second.stderr
+    service = inspect("service", www01)[0]
+    assert service["UpdateStatus"]["State"] == "completed"
+    digest = docker("image", "inspect", f"{repo}:2", "--format", "{{index .RepoDigests 0}}").stdout.strip()
+    running = www01_running(stack_name)
+    assert [t["Spec"]["ContainerSpec"]["Image"] for t in running] == [f"{repo}:2@{digest.split('@')[1]}"] * 4
+    started = sorted(_stamp(t["Status"]["Timestamp"]) for t in running)
+    made = sorted(_stamp(t["CreatedAt"]) for t in running)
+    # one at a time: each new task is created 5 s (update_config delay) after the previous one ran
+    gaps = [round((made[i + 1] - started[i]).total_seconds(), 1) for i in range(3)]
+    assert all(gap >= 5.0 for gap in gaps), gaps
+    assert started[-1] < returned
+    lines = second.stderr.splitlines()
+    report = lines.index("rollout: 1 converged")  # the engine's digest warnings for registry come after
+    assert lines[report + 1].split()[:3] == [www01, "converged", "4/4"]
+
+
+def _stamp(text: str) -> datetime:
+    stamp = parse_time(text)
+    assert stamp is not None
+    return stamp
