@@ -121,6 +121,8 @@ def _parse(text: str, i: int, state: _State, stop: str | None) -> tuple[str, int
     while i < n:
         j = text.find("$", i) if stop is None else _find_either(text, i, stop)
         if j < 0:
+            if stop is not None:
+                break
             parts.append(text[i:])
             return "".join(parts), n
         parts.append(text[i:j])

@@ -302,6 +302,8 @@ def _type_message(types: list[str], value: object) -> str:
     message = f"must be {_expected(types)}, not {_a(_type_of(value))}{_shown(value)}"
     if isinstance(value, bool) and "string" in types:
         message += f' (quote it to keep it a string: "{str(value).lower()}")'
+    elif isinstance(value, (int, float)) and "string" in types:
+        message += f' (quote it: "{value}")'
     return message
 
 

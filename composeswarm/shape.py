@@ -34,7 +34,7 @@ def go_sprint(value: object) -> str:
 
 
 def go_float(value: float) -> str:
-    """Go's %v for float64: shortest digits, exponent form when exp < -4 or exp >= 21."""
+    """Go's %v for float64: shortest digits, exponent form when exp < -4 or exp >= 6 (strconv %g)."""
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if math.isnan(value):
@@ -46,7 +46,7 @@ def go_float(value: float) -> str:
     text = "".join(str(d) for d in digits)
     exp = len(text) + exponent - 1
     minus = "-" if sign else ""
-    if exp < -4 or exp >= 21:
+    if exp < -4 or exp >= 6:
         mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
         return f"{minus}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
     if exponent >= 0:

@@ -117,6 +117,7 @@ class _Builder:
         self.seen: set[int] = set()
         self.sizes: dict[int, int] = {}
         self.alias_nodes = 0
+        self.in_alias = False
 
     def pos(self, node: Node) -> Position:
         return Position(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -149,11 +150,17 @@ class _Builder:
             # plain strings are most nodes: return them without a call
             return node.value if node.tag == _STR else self.scalar(node, path)  # type: ignore[arg-type]
         key = id(node)
-        if key in self.seen:
-            # A second visit is an alias: charge its whole expansion against the bound first.
+        if key in self.seen and not self.in_alias:
+            # A second visit is an alias: charge its whole expansion (nested aliases included)
+            # against the bound before building any of it.
             self.alias_nodes += self.size(node)
             if self.alias_nodes > MAX_ALIAS_NODES:
-                raise _TooBig(node)
+                raise _TooBig(node, path)
+            self.in_alias = True
+            try:
+                return self.build(node, path)
+            finally:
+                self.in_alias = False
         self.seen.add(key)
         if cls is SequenceNode:
             out: list[Any] = []
@@ -234,8 +241,9 @@ class _Builder:
 
 
 class _TooBig(Exception):
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, path: Path) -> None:
         self.node = node
+        self.path = path
 
 
 class _Recursive(Exception):
@@ -267,8 +275,13 @@ def read_yaml(text: str, file: str) -> Document:
     try:
         data = builder.build(root, ())
     except _TooBig as exc:
-        builder.issue(exc.node, (), f"aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing the document")
-        raise InputError(builder.issues[-1:]) from None
+        # An alias node is its anchor's node (same marks), so point at the top-level key being built.
+        where = builder.positions.get(exc.path[:1])
+        message = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing the document"
+        if where is None:
+            builder.issue(exc.node, (), message)
+            raise InputError(builder.issues[-1:]) from None
+        raise InputError([Issue(file, where.line, where.column, (), message)]) from None
     except _Recursive as exc:
         builder.issue(exc.node, (), "recursive alias; a node cannot contain itself")
         raise InputError(builder.issues[-1:]) from None

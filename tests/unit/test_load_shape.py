@@ -1,0 +1,224 @@
+"""Short syntax to the long syntax `docker stack config` prints (ports, volumes, lists, mappings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from composeswarm.errors import Path
+from composeswarm.shape import Normalizer, go_float, parse_port, parse_volume
+
+Tree = dict[str, Any]
+
+
+def ingress(target: int, published: int | None = None, protocol: str = "tcp") -> Tree:
+    out: Tree = {"mode": "ingress", "target": target}
+    if published is not None:
+        out["published"] = published
+    out["protocol"] = protocol
+    return out
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected", "host_ip"),
+    [
+        pytest.param("3000", [ingress(3000)], "", id="target only"),
+        pytest.param("8000:8000", [ingress(8000, 8000)], "", id="published:target"),
+        pytest.param("53:53/udp", [ingress(53, 53, "udp")], "", id="udp"),
+        pytest.param("3001-3002", [ingress(3001), ingress(3002)], "", id="target range"),
+        pytest.param("9090-9091:8080-8081", [ingress(8080, 9090), ingress(8081, 9091)], "", id="both ranges"),
+        pytest.param("127.0.0.1:8001:8001", [ingress(8001, 8001)], "127.0.0.1", id="host ip ignored"),
+        pytest.param("127.0.0.1::80", [ingress(80)], "127.0.0.1", id="host ip without published"),
+        pytest.param("[::1]:80:80", [ingress(80, 80)], "::1", id="ipv6 host ip"),
+        pytest.param(
+            "998-1001:998-1001",
+            [ingress(1000, 1000), ingress(1001, 1001), ingress(998, 998), ingress(999, 999)],
+            "",
+            id="sorted as strings like docker",
+        ),
+    ],
+)
+def test_parse_port(spec: str, expected: list[Tree], host_ip: str) -> None:
+    assert parse_port(spec) == (expected, host_ip)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        pytest.param("80/tcpx", "invalid protocol 'tcpx' in port '80/tcpx'; use tcp, udp or sctp", id="protocol"),
+        pytest.param("8000-7000", "invalid port range '8000-7000' in '8000-7000': the end is before the start",
+                     id="reversed range"),
+        pytest.param("70000:80", "invalid port '70000:80': ports must be 1-65535", id="too big"),
+        pytest.param("1-3:1-2", "invalid port '1-3:1-2': published and target ranges differ in size", id="sizes"),
+    ],
+)
+def test_parse_port_errors(spec: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_port(spec)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        pytest.param("/var/lib/mysql", {"type": "volume", "target": "/var/lib/mysql"}, id="anonymous"),
+        pytest.param("/opt/data:/var/lib/mysql", {"type": "bind", "source": "/opt/data", "target": "/var/lib/mysql"},
+                     id="absolute bind"),
+        pytest.param("./static:/www:ro", {"type": "bind", "source": "./static", "target": "/www", "read_only": True},
+                     id="relative read-only"),
+        pytest.param("~/c:/etc/c", {"type": "bind", "source": "~/c", "target": "/etc/c"}, id="home"),
+        pytest.param("data:/data", {"type": "volume", "source": "data", "target": "/data"}, id="named"),
+        pytest.param("data:/data:nocopy", {"type": "volume", "source": "data", "target": "/data",
+                                           "volume": {"nocopy": True}}, id="nocopy"),
+        pytest.param("/a:/b:rshared", {"type": "bind", "source": "/a", "target": "/b",
+                                       "bind": {"propagation": "rshared"}}, id="propagation"),
+        pytest.param("./x:/x:ro,z", {"type": "bind", "source": "./x", "target": "/x", "read_only": True},
+                     id="unknown options dropped"),
+        pytest.param("/x:/x:rw", {"type": "bind", "source": "/x", "target": "/x"}, id="rw"),
+        pytest.param("C:\\data:/data", {"type": "bind", "source": "C:\\data", "target": "/data"}, id="windows drive"),
+    ],
+)
+def test_parse_volume(spec: str, expected: Tree) -> None:
+    assert parse_volume(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        pytest.param("a::b", "empty section between colons", id="empty section"),
+        pytest.param("a:b:ro:x", "too many colons", id="too many"),
+    ],
+)
+def test_parse_volume_errors(spec: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_volume(spec)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        pytest.param(1.5, "1.5", id="plain"),
+        pytest.param(1000000.0, "1e+06", id="large"),
+        pytest.param(123456.0, "123456", id="six digits"),
+        pytest.param(0.00001, "1e-05", id="small"),
+        pytest.param(0.0001, "0.0001", id="small but plain"),
+        pytest.param(-2.25, "-2.25", id="negative"),
+        pytest.param(0.0, "0", id="zero"),
+    ],
+)
+def test_go_float(value: float, text: str) -> None:
+    assert go_float(value) == text
+
+
+def service(svc: Tree, environ: dict[str, str] | None = None) -> Tree:
+    shaper = Normalizer("f.yml", "3.13", "/work", environ or {"HOME": "/home/u"}, {})
+    out = shaper.service("web", svc)
+    assert shaper.issues == []
+    return out
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        pytest.param("command", "bundle exec 'thin -p' 3000", ["bundle", "exec", "thin -p", "3000"], id="command"),
+        pytest.param("entrypoint", [], None, id="empty entrypoint dropped"),
+        pytest.param("dns", "8.8.8.8", ["8.8.8.8"], id="dns string"),
+        pytest.param("tmpfs", "/run", ["/run"], id="tmpfs string"),
+        pytest.param("labels", ["a=b", "c"], {"a": "b", "c": ""}, id="labels list"),
+        pytest.param("labels", {"n": 42, "e": None}, {"e": "", "n": "42"}, id="labels mapping"),
+        pytest.param("sysctls", {"net.core.somaxconn": 1024}, {"net.core.somaxconn": "1024"}, id="sysctls"),
+        pytest.param("extra_hosts", {"b": "1.2.3.4", "a": "::1"}, ["a:::1", "b:1.2.3.4"], id="hosts mapping"),
+        pytest.param("expose", ["3000", 8000], ["3000", "8000"], id="expose"),
+        pytest.param("networks", ["b", "a"], {"a": None, "b": None}, id="network list"),
+        pytest.param("secrets", ["s", {"source": "t", "mode": 0o440}], [{"source": "s"}, {"source": "t", "mode": 288}],
+                     id="secrets"),
+        pytest.param("healthcheck", {"test": "curl x"}, {"test": ["CMD-SHELL", "curl x"]}, id="healthcheck string"),
+        pytest.param("build", "./dir", {"context": "./dir"}, id="build string"),
+        pytest.param("logging", {"driver": "syslog", "options": {"n": 10, "x": None}},
+                     {"driver": "syslog", "options": {"n": "10", "x": ""}}, id="logging options"),
+        pytest.param("deploy", None, None, id="null deploy dropped"),
+        pytest.param("ports", [{"target": 80}], [{"target": 80}], id="long port has no defaults"),
+        pytest.param("volumes", ["~/c:/c", "./d:/d"], [{"type": "bind", "source": "/home/u/c", "target": "/c"},
+                                                      {"type": "bind", "source": "/work/d", "target": "/d"}],
+                     id="bind sources made absolute"),
+        pytest.param("environment", ["A=1", "B"], {"A": "1", "B": None}, id="environment list"),
+        pytest.param("x-meta", {"a": 1}, {"a": 1}, id="extension kept"),
+    ],
+)
+def test_service_keys(key: str, value: Any, expected: Any) -> None:
+    out = service({"image": "x", key: value})
+    assert out.get(key) == expected
+
+
+@pytest.mark.parametrize(
+    ("section", "entry", "expected", "warnings"),
+    [
+        pytest.param("networks", None, {}, [], id="null network"),
+        pytest.param("networks", {"external": True}, {"name": "n", "external": True}, [], id="external"),
+        pytest.param(
+            "networks", {"external": {"name": "real"}}, {"name": "real", "external": True},
+            ["f.yml: networks.n.external.name: network.external.name is deprecated in favor of network.name"],
+            id="external name",
+        ),
+        pytest.param("volumes", {"driver_opts": {"size": 1}}, {"driver_opts": {"size": "1"}}, [], id="driver opts"),
+        pytest.param("secrets", {"file": "./s.txt"}, {"file": "/work/s.txt"}, [], id="secret file absolute"),
+        pytest.param("secrets", {"name": "only"}, {"name": "only", "file": "/work"}, [],
+                     id="name only: docker reads the working folder"),
+        pytest.param("configs", {"external": True, "name": "c1"}, {"name": "c1", "external": True}, [],
+                     id="external with name"),
+    ],
+)
+def test_top_level_entries(section: str, entry: Any, expected: Tree, warnings: list[str]) -> None:
+    shaper = Normalizer("f.yml", "3.13", "/work", {}, {})
+    name = {"networks": "n", "volumes": "v", "secrets": "s", "configs": "c"}[section]
+    out = shaper.project({"services": {}, section: {name: entry}})
+    assert out[section][name] == expected
+    assert [str(i) for i in shaper.issues] == warnings
+
+
+@pytest.mark.parametrize(
+    ("section", "entry", "message"),
+    [
+        pytest.param("volumes", {"external": True, "driver": "local"},
+                     'volumes.v.driver: conflicting parameters "external" and "driver" specified for volume "v"',
+                     id="external volume with driver"),
+        pytest.param("secrets", {"driver": "vault", "file": "./x"},
+                     "secrets.s.driver: secret.driver and secret.file conflict; only use secret.driver",
+                     id="driver and file"),
+        pytest.param("networks", {"name": "a", "external": {"name": "b"}},
+                     "networks.n.external.name: network.external.name and network.name conflict; only use "
+                     "network.name", id="two names"),
+    ],
+)
+def test_top_level_errors(section: str, entry: Tree, message: str) -> None:
+    shaper = Normalizer("f.yml", "3.4", "/work", {}, {})
+    name = {"networks": "n", "volumes": "v", "secrets": "s"}[section]
+    shaper.project({"services": {}, section: {name: entry}})
+    assert [str(i) for i in shaper.issues if i.severity == "error"] == [f"f.yml: {message}"]
+
+
+def test_bind_without_home_warns() -> None:
+    shaper = Normalizer("f.yml", "3.13", "/work", {}, {("services", "web", "volumes", 0): _pos()})
+    out = shaper.service("web", {"image": "x", "volumes": ["~/c:/c"]})
+    assert out["volumes"] == [{"type": "bind", "source": "/work/~/c", "target": "/c"}]
+    assert [str(i) for i in shaper.issues] == [
+        "f.yml:4:9: services.web.volumes[0]: cannot expand '~', because the environment lacks HOME"
+    ]
+
+
+def _pos() -> Any:
+    from composeswarm.model import Position
+
+    return Position("f.yml", 4, 9)
+
+
+def test_port_host_ip_warning() -> None:
+    where: Path = ("services", "web", "ports", 0)
+    shaper = Normalizer("f.yml", "3.13", "/work", {}, {where: _pos()})
+    shaper.service("web", {"image": "x", "ports": ["127.0.0.1:80:80"]})
+    assert [str(i) for i in shaper.issues] == [
+        "f.yml:4:9: services.web.ports[0]: ignoring host IP 127.0.0.1 in '127.0.0.1:80:80': swarm publishes on "
+        "every address (0.0.0.0)"
+    ]
