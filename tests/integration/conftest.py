@@ -114,15 +114,15 @@ def _names(kind: str, stack: str) -> list[str]:
 
 
 def remove_stack(stack: str, timeout: float = TEARDOWN_TIMEOUT) -> None:
-    """Remove a stack's services, then its secrets and configs, then wait until its networks are gone."""
+    """Remove a stack's services, then its secrets, configs and volumes; wait until its networks are gone."""
     services = _names("service", stack)
     if services:
         docker("service", "rm", *services, check=False)
     deadline = time.monotonic() + timeout
     while True:
         # Secrets, configs and networks stay in use until the removed services' tasks are gone.
-        left = {kind: _names(kind, stack) for kind in ("service", "secret", "config", "network")}
-        for kind in ("secret", "config", "network"):
+        left = {kind: _names(kind, stack) for kind in ("service", "secret", "config", "network", "volume")}
+        for kind in ("secret", "config", "network", "volume"):
             if left[kind]:
                 docker(kind, "rm", *left[kind], check=False)
         left = {kind: _names(kind, stack) for kind in left}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run the whole test suite from nothing: install composeswarm and its test extras into .venv, bring up
+# a local swarm with the test images (scripts/swarm-up.sh), run pytest. Exits with pytest's code.
+#
+#   scripts/test.sh [PYTEST ARGS...]      e.g. scripts/test.sh tests/unit -x
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cd "$REPO_ROOT"
+start=$SECONDS
+"$REPO_ROOT/scripts/venv.sh"
+"$REPO_ROOT/scripts/swarm-up.sh"
+log "set-up took $((SECONDS - start)) s"
+
+exec "$REPO_ROOT/.venv/bin/pytest" "$@"
