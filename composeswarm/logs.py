@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import unquote
 
@@ -129,7 +130,10 @@ def since_param(value: str, now: float) -> str:
         frac = ""
         if "." in clock:
             clock, frac = clock.split(".")
-        ns = parse_time_ns(f"{date}T{clock}.{frac or '0'}{zone or 'Z'}")
+        if zone is None:  # no zone: local time, as the docker CLI reads it
+            local = datetime.fromisoformat(f"{date}T{clock}").timestamp()
+            return f"{int(local)}.{(frac or '0')[:9].ljust(9, '0')}"
+        ns = parse_time_ns(f"{date}T{clock}.{frac or '0'}{zone}")
         return f"{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"
     raise InputError(
         [Issue("", None, None, (), f"--since must be a duration like 10m, a time like 2026-01-02T13:23:37Z or a Unix time, got {value!r}")]

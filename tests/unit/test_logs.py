@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,12 +98,24 @@ NOW = 1_800_000_000.0
         pytest.param("1.5s", "1799999998.500000000", id="fractional seconds"),
         pytest.param("2026-01-02T13:23:37Z", "1767360217.000000000", id="RFC 3339"),
         pytest.param("2026-01-02T13:23:37.25+01:00", "1767356617.250000000", id="with offset"),
-        pytest.param("2026-01-02", "1767312000.000000000", id="date"),
+        pytest.param("2026-01-02T13:23:37.5Z", "1767360217.500000000", id="fraction"),
         pytest.param("1767312000", "1767312000", id="unix"),
     ],
 )
 def test_since_param(value: str, param: str) -> None:
     assert since_param(value, NOW) == param
+
+
+@pytest.mark.parametrize(
+    ("value", "local"),
+    [
+        pytest.param("2026-01-02", "2026-01-02T00:00:00", id="date"),
+        pytest.param("2026-01-02T13:23", "2026-01-02T13:23:00", id="minutes"),
+    ],
+)
+def test_since_param_without_zone_is_local_time(value: str, local: str) -> None:
+    expected = datetime.fromisoformat(local).timestamp()
+    assert since_param(value, NOW) == f"{int(expected)}.000000000"
 
 
 def test_since_param_rejects_nonsense() -> None:
