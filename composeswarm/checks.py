@@ -88,6 +88,17 @@ def ignored_keys(data: Mapping[str, Any], file: str, positions: Mapping[Path, Po
                 report(path, f"ignored: docker stack deploy does not support '{key}'", "warning")
             elif key in DEPRECATED:
                 report(path, f"ignored: {DEPRECATED[key]}", "warning")
+            elif key == "tmpfs":
+                # docker drops it without a word; say so (composeswarm extension)
+                report(path, "ignored: swarm services have no tmpfs option (docker drops it silently); "
+                       "use a volume of type tmpfs", "warning")
+        networks = svc.get("networks")
+        if isinstance(networks, dict):
+            for net, cfg in networks.items():
+                for key in ("ipv4_address", "ipv6_address"):
+                    if isinstance(cfg, dict) and key in cfg:
+                        report(("services", name, "networks", net, key),
+                               "ignored: swarm assigns service addresses (docker drops it silently)", "warning")
     return issues
 
 

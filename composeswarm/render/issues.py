@@ -24,13 +24,23 @@ def print_warnings(issues: Iterable[Issue], stream: Any = None) -> None:
         out.write(issue_line(issue) + "\n")
 
 
+def _shown(file: str) -> str:
+    """A file as the user would name it: <stdin>, or relative to the current folder when inside it."""
+    import os
+
+    if file == "-":
+        return "<stdin>"
+    rel = os.path.relpath(file)
+    return file if rel.startswith("..") else rel
+
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def ok_line(project: Project, warnings: int) -> str:
     """The one-line summary `validate` prints when the files are valid."""
-    files = ", ".join(project.files)
+    files = ", ".join(_shown(f) for f in project.files)
     parts = [_count(len(project.services), "service")]
     for name in ("networks", "volumes", "secrets", "configs"):
         n = len(getattr(project, name))
