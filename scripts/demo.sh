@@ -52,6 +52,9 @@ docker run --rm --network "${STACK}_default" local/busybox:1 \
 
 cat <<EOF
 
-Next: REV=2 scripts/demo.sh (or redeploy with REV=2) and watch \`docker service ps ${STACK}_www01\`:
-the 4 tasks are replaced one at a time, 5 s apart. Remove the stack with: docker stack rm $STACK
+Next, the rolling update (the README's walkthrough): change the image to revision 2 and redeploy;
+the 4 tasks are replaced one at a time, 5 s apart:
+    REV=2 .venv/bin/composeswarm plan -f $FILE $STACK
+    REV=2 .venv/bin/composeswarm deploy -f $FILE $STACK
+Remove the stack with: .venv/bin/composeswarm rm $STACK
 EOF
