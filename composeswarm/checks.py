@@ -92,6 +92,7 @@ def ignored_keys(data: Mapping[str, Any], file: str, positions: Mapping[Path, Po
                 # docker drops it without a word; say so (composeswarm extension)
                 report(path, "ignored: swarm services have no tmpfs option (docker drops it silently); "
                        "use a volume of type tmpfs", "warning")
+        _open_blocks(name, svc, report)
         networks = svc.get("networks")
         if isinstance(networks, dict):
             for net, cfg in networks.items():
@@ -100,6 +101,39 @@ def ignored_keys(data: Mapping[str, Any], file: str, positions: Mapping[Path, Po
                         report(("services", name, "networks", net, key),
                                "ignored: swarm assigns service addresses (docker drops it silently)", "warning")
     return issues
+
+
+_REF_KEYS = ("source", "target", "uid", "gid", "mode")
+_VOLUME_BLOCKS = {"bind": ("propagation",), "volume": ("nocopy",), "tmpfs": ("size",)}
+
+
+def _unknown(key: str, known: tuple[str, ...]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown key '{key}' (docker ignores it){hint}"
+
+
+def _open_blocks(name: str, svc: Mapping[str, Any], report: Reporter) -> None:
+    """Keys docker's schema leaves open (and ignores): secret/config references, volume option blocks."""
+    for kind in ("secrets", "configs"):
+        refs = svc.get(kind)
+        for i, ref in enumerate(refs if isinstance(refs, list) else []):
+            if isinstance(ref, dict):
+                for key in ref:
+                    if key not in _REF_KEYS:
+                        report(("services", name, kind, i, key), _unknown(key, _REF_KEYS), "warning")
+    volumes = svc.get("volumes")
+    for i, vol in enumerate(volumes if isinstance(volumes, list) else []):
+        if not isinstance(vol, dict):
+            continue
+        for block, known in _VOLUME_BLOCKS.items():
+            options = vol.get(block)
+            if isinstance(options, dict):
+                for key in options:
+                    if key not in known:
+                        report(("services", name, "volumes", i, block, key), _unknown(key, known), "warning")
 
 
 # --- the merged project -------------------------------------------------------------------------

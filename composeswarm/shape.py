@@ -320,6 +320,10 @@ class Normalizer:
         for i, item in enumerate(value):
             if isinstance(item, dict):
                 vol = {k: item[k] for k in _VOLUME_ORDER if k in item}
+                for block, known in _VOLUME_BLOCKS.items():
+                    if isinstance(vol.get(block), dict):
+                        # docker reads only the fields it knows; others were warned about
+                        vol[block] = {k: v for k, v in vol[block].items() if k in known}
             else:
                 try:
                     vol = parse_volume(item)
@@ -338,6 +342,7 @@ class Normalizer:
 
 
 _VOLUME_ORDER = ("type", "source", "target", "read_only", "consistency", "bind", "volume", "tmpfs")
+_VOLUME_BLOCKS = {"bind": ("propagation",), "volume": ("nocopy",), "tmpfs": ("size",)}
 
 
 def _version_ge(version: str, other: str) -> bool:

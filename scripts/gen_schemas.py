@@ -60,6 +60,7 @@ def resolve(value: Any, minor: int) -> Any:
 
 
 def external(minor: int) -> Schema:
+    """`external: true` or `external: {name: x}` (networks and volumes: no other keys)."""
     return {
         "type": ["boolean", "object"],
         "properties": {"name": STRING},
@@ -67,14 +68,19 @@ def external(minor: int) -> Schema:
     }
 
 
+def external_open(minor: int) -> Schema:
+    """Secrets and configs: the object form does not restrict other keys."""
+    return {"type": ["boolean", "object"], "properties": {"name": STRING}}
+
+
 def service(minor: int) -> Schema:
     file_ref = {
         "oneOf": [
             STRING,
+            # docker leaves other keys open here (they are ignored); checks.py warns about them
             {
                 "type": "object",
                 "properties": {"source": STRING, "target": STRING, "uid": STRING, "gid": STRING, "mode": NUMBER},
-                "additionalProperties": False,
             },
         ]
     }
@@ -93,13 +99,10 @@ def service(minor: int) -> Schema:
             "target": STRING,
             "read_only": BOOL,
             "consistency": STRING,
-            "bind": {"type": "object", "properties": {"propagation": STRING}, "additionalProperties": False},
-            "volume": {"type": "object", "properties": {"nocopy": BOOL}, "additionalProperties": False},
-            "tmpfs": since(6, {
-                "type": "object",
-                "properties": {"size": {"type": "integer", "minimum": 0}},
-                "additionalProperties": False,
-            }),
+            # option blocks are open in docker's schema (other keys ignored); checks.py warns about them
+            "bind": {"type": "object", "properties": {"propagation": STRING}},
+            "volume": {"type": "object", "properties": {"nocopy": BOOL}},
+            "tmpfs": since(6, {"type": "object", "properties": {"size": {"type": "integer", "minimum": 0}}}),
         },
         minor,
         required=["type"],
@@ -129,7 +132,7 @@ def service(minor: int) -> Schema:
                     "network": since(4, STRING),
                     "target": since(4, STRING),
                     "shm_size": since(5, {"type": ["integer", "string"]}),
-                    "extra_hosts": since(7, ref("list_or_dict")),
+                    "extra_hosts": since(9, ref("list_or_dict")),
                 },
                 minor,
             ),
@@ -180,7 +183,7 @@ def service(minor: int) -> Schema:
         "build": build,
         "cap_add": {"type": "array", "items": STRING, "uniqueItems": True},
         "cap_drop": {"type": "array", "items": STRING, "uniqueItems": True},
-        "cgroupns_mode": since(9, {"type": "string", "enum": ["host", "private"]}),
+        "cgroupns_mode": since(9, STRING),
         "cgroup_parent": STRING,
         "command": {"type": ["string", "array"], "items": STRING},
         "configs": since(3, {"type": "array", "items": file_ref}),
@@ -261,7 +264,6 @@ def service(minor: int) -> Schema:
                     ]
                 }
             },
-            "additionalProperties": False,
         },
         "user": STRING,
         "userns_mode": STRING,
@@ -363,7 +365,7 @@ def network(minor: int) -> Schema:
             "labels": ref("list_or_dict"),
         },
         minor,
-        extensions_since=4,
+        extensions_since=7,
     )
     body["type"] = ["object", "null"]
     return body
@@ -377,10 +379,10 @@ def volume(minor: int) -> Schema:
             "driver_opts": ref("driver_opts"),
             "external": external,
             "labels": ref("list_or_dict"),
-            "x-cluster-spec": since(10, {"type": "object"}),
+            "x-cluster-spec": since(10, cluster_spec()),
         },
         minor,
-        extensions_since=4,
+        extensions_since=7,
     )
     body["type"] = ["object", "null"]
     return body
@@ -391,14 +393,14 @@ def secret(minor: int) -> Schema:
         {
             "name": since(5, STRING),
             "file": STRING,
-            "external": external,
+            "external": external_open,
             "labels": ref("list_or_dict"),
             "driver": since(8, STRING),
             "driver_opts": since(8, ref("driver_opts")),
             "template_driver": since(8, STRING),
         },
         minor,
-        extensions_since=4,
+        extensions_since=7,
     )
 
 
@@ -407,20 +409,53 @@ def config(minor: int) -> Schema:
         {
             "name": since(5, STRING),
             "file": STRING,
-            "external": external,
+            "external": external_open,
             "labels": ref("list_or_dict"),
             "template_driver": since(8, STRING),
         },
         minor,
-        extensions_since=4,
+        extensions_since=7,
     )
 
 
-def named(definition: str) -> Schema:
+def named(definition: str, closed: bool = True) -> Schema:
+    """A mapping of names to `definition`; closed: other names are errors."""
+    out: Schema = {"type": "object", "patternProperties": {"^[a-zA-Z0-9._-]+$": ref(definition)}}
+    if closed:
+        out["additionalProperties"] = False
+    return out
+
+
+def cluster_spec() -> Schema:
+    """x-cluster-spec (3.10): a CSI cluster volume, as swarm's ClusterVolumeSpec."""
+    topology = {"type": "array", "items": {"type": "object", "properties": {"segments": ref("list_or_dict")}}}
     return {
         "type": "object",
-        "patternProperties": {"^[a-zA-Z0-9._-]+$": ref(definition)},
-        "additionalProperties": False,
+        "properties": {
+            "group": STRING,
+            "access_mode": {
+                "type": "object",
+                "properties": {
+                    "scope": STRING,
+                    "sharing": STRING,
+                    "block_volume": {"type": "object"},
+                    "mount_volume": {
+                        "type": "object",
+                        "properties": {"fs_type": STRING, "mount_flags": {"type": "array", "items": STRING}},
+                    },
+                },
+            },
+            "accessibility_requirements": {
+                "type": "object",
+                "properties": {"requisite": topology, "preferred": topology},
+            },
+            "capacity_range": {
+                "type": "object",
+                "properties": {"required_bytes": STRING, "limit_bytes": STRING},
+            },
+            "secrets": {"type": "array", "items": {"type": "object", "properties": {"key": STRING, "secret": STRING}}},
+            "availability": STRING,
+        },
     }
 
 
@@ -429,7 +464,7 @@ def schema(minor: int) -> Schema:
     top: dict[str, Any] = {
         "version": STRING,
         "services": named("service"),
-        "networks": named("network"),
+        "networks": named("network", closed=False),
         "volumes": named("volume"),
         "secrets": since(1, named("secret")),
         "configs": since(3, named("config")),

@@ -138,3 +138,17 @@ def test_ignored_keys() -> None:
         ("f.yml: services.web.restart: docker reports 'restart' as unsupported, but uses it as the restart policy "
          "when deploy.restart_policy is not set; prefer deploy.restart_policy", "warning"),
     ]
+
+
+def test_open_blocks_warn_about_unknown_keys() -> None:
+    svc = {
+        "image": "x",
+        "configs": [{"source": "c", "targte": "/c"}],
+        "volumes": [{"type": "volume", "source": "v", "target": "/v", "volume": {"nocopy": True, "sub": 1}}],
+    }
+    found = checks.ignored_keys({"services": {"web": svc}}, "f.yml", {})
+    assert [(str(i), i.severity) for i in found] == [
+        ("f.yml: services.web.configs[0].targte: unknown key 'targte' (docker ignores it); did you mean 'target'?",
+         "warning"),
+        ("f.yml: services.web.volumes[0].volume.sub: unknown key 'sub' (docker ignores it)", "warning"),
+    ]
