@@ -533,6 +533,10 @@ def _build(self: Normalizer, value: Any, path: Path) -> Tree:
         out["args"] = mapping(out["args"], allow_nil=True)
     if "labels" in out and out["labels"] is not None:
         out["labels"] = labels(out["labels"])
+    if out.get("extra_hosts") is not None:
+        out["extra_hosts"] = hosts_list(out["extra_hosts"])
+    if isinstance(out.get("cache_from"), str):
+        out["cache_from"] = [out["cache_from"]]
     return out
 
 
@@ -565,10 +569,34 @@ def _service_networks(self: Normalizer, value: Any, path: Path) -> Tree:
     return {k: value[k] for k in sorted(value)}
 
 
-def _extra_hosts(self: Normalizer, value: Any, path: Path) -> list[str]:
+def hosts_list(value: Any) -> list[str]:
+    """extra_hosts as docker's transformHostsList: `host:ip` strings, `[ip]` brackets removed.
+
+    A mapping is sorted and drops null values; a list entry may use `=` or `:` and is dropped
+    without either.
+    """
+    pairs: list[str] = []
     if isinstance(value, dict):
-        return [f"{k}:{go_sprint(v)}" for k, v in sorted(value.items())]
-    return list(value)
+        pairs = sorted(f"{k}:{go_sprint(v)}" for k, v in value.items() if v is not None)
+    else:
+        for entry in value:
+            text = go_sprint(entry)
+            for sep in ("=", ":"):
+                host, found, ip = text.partition(sep)
+                if found:
+                    pairs.append(f"{host}:{ip}")
+                    break
+    out = []
+    for pair in pairs:
+        host, _, ip = pair.partition(":")
+        if len(ip) > 2 and ip[0] == "[" and ip[-1] == "]":
+            ip = ip[1:-1]
+        out.append(f"{host}:{ip}")
+    return out
+
+
+def _extra_hosts(self: Normalizer, value: Any, path: Path) -> list[str]:
+    return hosts_list(value)
 
 
 def _expose(self: Normalizer, value: Any, path: Path) -> list[str]:
