@@ -7,6 +7,7 @@ run the checks that need the whole project. Every error is collected; InputError
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from dataclasses import replace
@@ -119,6 +120,25 @@ def load_project(
     strict=False the whole-project checks (references, images, files: what docker only finds at
     deploy time) are returned as warnings, as `docker stack config` does not check them.
     """
+    # Loading allocates one object per YAML node and frees nothing until the end: the cyclic
+    # garbage collector would walk them again and again (3x slower on a 500-service file).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(files, env_files, environ, cwd, stdin_text, strict)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(
+    files: list[str] | None,
+    env_files: list[str] | None,
+    environ: Mapping[str, str] | None,
+    cwd: str | None,
+    stdin_text: str | None,
+    strict: bool,
+) -> tuple[Project, list[Issue]]:
     cwd = cwd or os.getcwd()
     environ = dict(os.environ) if environ is None else dict(environ)
     names = find_files(files, cwd)
