@@ -160,9 +160,12 @@ def _load(
             issues.append(Issue(display, None, None, (), "cannot read compose file: not UTF-8 text"))
             continue
         try:
-            docs.append(read_yaml(text, display))
+            doc = read_yaml(text, display)
         except InputError as exc:
             issues.extend(exc.issues)
+            continue
+        docs.append(doc)
+        issues.extend(doc.warnings)
 
     version: str | None = None
     normalised: list[dict[str, Any]] = []

@@ -76,9 +76,12 @@ def expose_ok(value: object) -> bool:
 
 def normalize_version(raw: object) -> str | None:
     """docker CLI 28: missing, "" or "3" mean the latest 3.x; other values must name a schema."""
-    if raw is None or raw == "" or raw == "3":
+    if raw is None:
         return LATEST
-    text = str(raw)
+    # docker compares fmt.Sprint(version): a number 3 means "3" (the schema then asks for a string)
+    text = str(raw).lower() if isinstance(raw, bool) else str(raw)
+    if text in ("", "3"):
+        return LATEST
     if text in VERSIONS:
         return text
     if re.fullmatch(r"3\.[0-9]+", text) and text.rstrip("0") in VERSIONS:
@@ -275,8 +278,8 @@ def _type_of(value: object) -> str:
 
 
 def _shown(value: object) -> str:
-    """The bad value, quoted, for scalars; nothing for mappings and lists."""
-    if isinstance(value, (dict, list)):
+    """The bad value, quoted, for scalars; nothing for mappings, lists and null."""
+    if isinstance(value, (dict, list)) or value is None:
         return ""
     if isinstance(value, str):
         return f' "{value}"'
@@ -299,7 +302,8 @@ def _expected(types: Iterable[str]) -> str:
 
 def _type_message(types: list[str], value: object) -> str:
     """`must be an integer, not a string "two"`, with a quoting hint for YAML booleans."""
-    message = f"must be {_expected(types)}, not {_a(_type_of(value))}{_shown(value)}"
+    got = "null" if value is None else _a(_type_of(value))
+    message = f"must be {_expected(types)}, not {got}{_shown(value)}"
     if isinstance(value, bool) and "string" in types:
         message += f' (quote it to keep it a string: "{str(value).lower()}")'
     elif isinstance(value, (int, float)) and "string" in types:

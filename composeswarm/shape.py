@@ -397,11 +397,17 @@ def string_list(value: Any) -> list[str]:
 def shell_command(value: Any) -> list[str]:
     """command / entrypoint: a string is split like a shell (google/shlex) would split it."""
     if isinstance(value, str):
-        try:
-            return shlex.split(value)
-        except ValueError:
-            return value.split()
+        return shlex.split(value)
     return list(value)
+
+
+def _shell(self: Normalizer, value: Any, path: Path) -> list[str] | None:
+    try:
+        return shell_command(value) or None
+    except ValueError as exc:
+        # docker: "EOF found when expecting closing quote"
+        self.issue(path, f"cannot split {value!r} into words: {str(exc).lower()}")
+        return None
 
 
 def parse_port(spec: str) -> tuple[list[Tree], str]:
@@ -611,8 +617,8 @@ def _ignored_env(self: Normalizer, value: Any, path: Path) -> Any:
 _Handler = Callable[[Normalizer, Any, Path], Any]
 _SERVICE_KEYS: dict[str, _Handler] = {
     "build": _build,
-    "command": lambda self, v, p: shell_command(v) or None,
-    "entrypoint": lambda self, v, p: shell_command(v) or None,
+    "command": _shell,
+    "entrypoint": _shell,
     "configs": _file_refs,
     "secrets": _file_refs,
     "deploy": _deploy,

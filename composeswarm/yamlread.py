@@ -9,7 +9,7 @@ document that blows up ("billion laughs") is refused before it eats the machine.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -86,6 +86,7 @@ class Document:
     file: str
     data: Any
     positions: dict[Path, Position]
+    warnings: list[Issue] = field(default_factory=list)
 
 
 def _to_int(text: str) -> int:
@@ -253,8 +254,15 @@ class _Recursive(Exception):
 
 def read_yaml(text: str, file: str) -> Document:
     """Parse one YAML document; raise InputError with every problem found in it."""
+    extra_documents = False
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            root = loader.get_node() if loader.check_node() else None
+            # docker (yaml.v3 Unmarshal) reads the first document and ignores the rest
+            extra_documents = loader.check_node()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -289,7 +297,12 @@ def read_yaml(text: str, file: str) -> Document:
         raise InputError(sorted(builder.issues, key=_issue_key))
     if not isinstance(data, dict):
         raise InputError([Issue(file, 1, 1, (), "top-level object must be a mapping")])
-    return Document(file, data, builder.positions)
+    warnings = []
+    if extra_documents:
+        warnings.append(
+            Issue(file, None, None, (), "only the first YAML document is used (docker ignores the others)", "warning")
+        )
+    return Document(file, data, builder.positions, warnings)
 
 
 def _issue_key(issue: Issue) -> tuple[int, int]:

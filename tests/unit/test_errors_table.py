@@ -237,6 +237,28 @@ def lines_for(name: str) -> list[str]:
             ],
             id="wrong type",
         ),
+        pytest.param(
+            "null-services.yml",
+            [
+                "null-services.yml:1:1: services: must be a mapping, not null",
+            ],
+            id="null services",
+        ),
+        pytest.param(
+            "unterminated-quote.yml",
+            [
+                'unterminated-quote.yml:4:5: services.web.command: cannot split "echo \'unterminated" into words: '
+                "no closing quotation",
+            ],
+            id="unterminated quote",
+        ),
+        pytest.param(
+            "version-number.yml",
+            [
+                'version-number.yml:1:1: version: must be a string, not an integer 3 (quote it: "3")',
+            ],
+            id="version number",
+        ),
     ],
 )
 def test_broken_file_messages(name: str, expected: list[str]) -> None:

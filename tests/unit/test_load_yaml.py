@@ -111,3 +111,9 @@ def test_alias_bomb_is_refused() -> None:
     with pytest.raises(InputError) as info:
         read_yaml("\n".join(lines) + "\n", "f.yml")
     assert str(info.value.issues[0]) == "f.yml:5:1: aliases expand to more than 100000 nodes; refusing the document"
+
+
+def test_only_the_first_document_is_used() -> None:
+    doc = read_yaml("a: 1\n---\nb: 2\n", "f.yml")
+    assert doc.data == {"a": 1}
+    assert [str(w) for w in doc.warnings] == ["f.yml: only the first YAML document is used (docker ignores the others)"]
