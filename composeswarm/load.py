@@ -170,6 +170,7 @@ def _load(
     version: str | None = None
     normalised: list[dict[str, Any]] = []
     positions: dict[Path, Position] = {}
+    origins: dict[int, tuple[Position, dict[str, Position]]] = {}
     for doc in docs:
         file_version = _version(doc, issues)
         if file_version is None:
@@ -201,6 +202,7 @@ def _load(
         normalised.append(shaper.project(data))
         issues.extend(shaper.issues)
         positions.update(doc.positions)
+        origins.update(shaper.origins)
 
     order = {name: i for i, name in enumerate(shown)}
     errors = [i for i in issues if i.severity == "error"]
@@ -209,6 +211,7 @@ def _load(
         raise InputError(sorted(issues, key=_sort_key(order)))
 
     merged = merge_files(normalised)
+    _follow_entries(merged, origins, positions)
     first = shown[0]
     late = checks.check_project(merged, working_dir, positions, first)
     if not strict:
@@ -231,6 +234,28 @@ def _load(
     )
     warnings = sorted((i for i in issues if i.severity == "warning"), key=_sort_key(order))
     return project, warnings
+
+
+_LISTS = ("ports", "volumes", "secrets", "configs")
+
+
+def _follow_entries(
+    merged: dict[str, Any], origins: dict[int, tuple[Position, dict[str, Position]]], positions: dict[Path, Position]
+) -> None:
+    """Point ports/volumes/secrets/configs entries at where they were written, at their final index."""
+    lists = {("services", name, key) for name in merged.get("services", {}) for key in _LISTS}
+    for stale in [p for p in positions if len(p) > 3 and p[:3] in lists]:
+        del positions[stale]  # raw indices: expansion and merging moved the entries
+    for name, svc in merged.get("services", {}).items():
+        for key in _LISTS:
+            for j, entry in enumerate(svc.get(key) or []):
+                origin = origins.get(id(entry))
+                if origin is None:
+                    continue
+                path: Path = ("services", name, key, j)
+                positions[path] = origin[0]
+                for sub, pos in origin[1].items():
+                    positions[path + (sub,)] = pos
 
 
 def _absolute(name: str, cwd: str) -> str:

@@ -74,6 +74,9 @@ class Normalizer:
         self.environ = environ
         self.positions = positions
         self.issues: list[Issue] = []
+        # id(long-syntax entry) -> where its short or long form was written, so positions can follow
+        # entries that expansion (port ranges) and merging (re-sorting) move to other indices
+        self.origins: dict[int, tuple[Position, dict[str, Position]]] = {}
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -104,6 +107,13 @@ class Normalizer:
             self.issue(where, "cannot expand '~', because the environment lacks HOME", "warning")
             return path
         return path.replace("~", home, 1)
+
+    def origin(self, entry: Tree, raw: Path) -> None:
+        """Remember where list entry `entry` (a new dict) came from: the raw item at `raw`."""
+        pos = self.positions.get(raw)
+        if pos is not None:
+            keys = {k: p for k in entry if (p := self.positions.get(raw + (k,))) is not None}
+            self.origins[id(entry)] = (pos, keys)
 
     # --- top level -------------------------------------------------------------------------------
 
@@ -300,6 +310,7 @@ class Normalizer:
         for i, item in enumerate(value):
             if isinstance(item, dict):
                 out.append({k: item[k] for k in ("mode", "target", "published", "protocol") if k in item})
+                self.origin(out[-1], path + (i,))
                 continue
             try:
                 expanded, host_ip = parse_port(go_sprint(item) if not isinstance(item, str) else item)
@@ -312,6 +323,8 @@ class Normalizer:
                     f"ignoring host IP {host_ip} in {item!r}: swarm publishes on every address (0.0.0.0)",
                     "warning",
                 )
+            for entry in expanded:
+                self.origin(entry, path + (i,))
             out.extend(expanded)
         return out
 
@@ -337,6 +350,7 @@ class Normalizer:
                     continue
                 source = self.expand_user(source, path + (i,))
                 vol["source"] = self.abspath(source)
+            self.origin(vol, path + (i,))
             out.append(vol)
         return out
 
@@ -523,11 +537,12 @@ def _is_file_path(source: str) -> bool:
 
 def _file_refs(self: Normalizer, value: list[Any], path: Path) -> list[Tree]:
     out: list[Tree] = []
-    for item in value:
+    for i, item in enumerate(value):
         if isinstance(item, str):
             out.append({"source": item})
         else:
             out.append({k: item[k] for k in ("source", "target", "uid", "gid", "mode") if k in item})
+        self.origin(out[-1], path + (i,))
     return out
 
 

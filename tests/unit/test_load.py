@@ -246,3 +246,23 @@ def test_config_mode_turns_late_checks_into_warnings(tmp_path: Path) -> None:
             "warning",
         )
     ]
+
+
+def test_positions_follow_expanded_and_merged_entries(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "a.yml": "services:\n  web:\n    image: x\n    ports:\n      - '3001-3002:81-82'\n      - target: 90\n"
+                 "        published: 9000\n",
+        "b.yml": "services:\n  web:\n    ports:\n      - '2000:80'\n",
+    })
+    project, _ = load_project(["a.yml", "b.yml"], cwd=str(tmp_path), environ={})
+    ports = project.services["web"]["ports"]
+    assert [p["published"] for p in ports] == [2000, 3001, 3002, 9000]
+    where = {i: project.position(("services", "web", "ports", i)) for i in range(4)}
+    assert [(p.file, p.line, p.column) for p in where.values() if p] == [
+        ("b.yml", 4, 9), ("a.yml", 5, 9), ("a.yml", 5, 9), ("a.yml", 6, 9)
+    ]
+    published = project.position(("services", "web", "ports", 3, "published"))
+    assert published is not None and (published.line, published.column) == (7, 9)
+    assert project.position(("services", "web", "ports", 1, "published")) == project.position(
+        ("services", "web", "ports", 1)
+    )
