@@ -8,7 +8,8 @@ see). Nodes are read once, and again when a task names a node not seen before.
 
 Converged: every desired task running (or complete, for one-shot services: jobs, restart condition
 none, or a dependency asked to complete), still so after `settle` seconds, and no update in flight
-(UpdateStatus absent or completed). Failed: the update paused, swarm rolled it back (failure_action:
+(UpdateStatus absent or completed). Swarm reports a task with a healthcheck `running` only once
+the check passed (it stays `starting` until then), so `service_healthy` asks nothing more. Failed: the update paused, swarm rolled it back (failure_action:
 rollback counts as a failure: the file's version is not what runs), or tasks of the current version
 keep failing. Nothing here prints: progress goes to `on_event` as data (render.progress draws it).
 """

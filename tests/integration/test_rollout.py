@@ -122,6 +122,27 @@ def test_chain_is_created_wave_by_wave(tmp_path: Path, stack_name: str) -> None:
     ]
 
 
+def test_service_healthy_waits_for_the_healthcheck(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, """
+  db:
+    <<: *svc
+    command: ["sh", "-c", "sleep 3; touch /healthy; exec sleep 100000"]
+    healthcheck: {test: ["CMD-SHELL", "test -f /healthy"], interval: 1s, retries: 30}
+  web:
+    <<: *svc
+    depends_on: {db: {condition: service_healthy}}
+""")
+    run = deploy(stack_name, file, "--timeout", TIMEOUT)
+    assert run.code == 0, run.stderr
+    db = tasks(f"{stack_name}_db")[0]
+    # the task went running when the check passed (at least 3 s after the container started)
+    became_healthy, task_created = parse_time(db["Status"]["Timestamp"]), parse_time(db["CreatedAt"])
+    assert became_healthy is not None and task_created is not None
+    assert (became_healthy - task_created).total_seconds() >= 3.0
+    assert became_healthy < created(f"{stack_name}_web")
+    assert "db: 0/1 running" in run.stderr
+
+
 def test_one_shot_services_complete_and_the_wait_ends(tmp_path: Path, stack_name: str) -> None:
     file = write(tmp_path, """
   job:
@@ -280,6 +301,32 @@ def test_failed_update_is_rolled_back_and_exits_3(tmp_path: Path, stack_name: st
     assert f"  {web}  rolled back  update rolled back due to failure" in run.stderr
     assert re.search(rf'{web}: task {web}\.[12] \(\w+\) on \S+ failed: "task: non-zero exit \(1\)"', run.stderr)
 
+
+
+def test_paused_update_exits_3(tmp_path: Path, stack_name: str) -> None:
+    body = """
+  web:
+    <<: *svc
+    command: {command}
+    deploy:
+      update_config: {{monitor: 3s, failure_action: pause}}
+"""
+    file = write(tmp_path, body.format(command='["sleep", "100000"]'))
+    first = deploy(stack_name, file, "--timeout", TIMEOUT)
+    assert first.code == 0, first.stderr
+    write(tmp_path, body.format(command='["sh", "-c", "sleep 1; exit 1"]'))
+    run = deploy(stack_name, file, "--timeout", TIMEOUT)
+    web = f"{stack_name}_web"
+    status = inspect("service", web)[0]["UpdateStatus"]
+    assert status["State"] == "paused"
+    last = run.stderr.splitlines()[-1]
+    assert run.code == 3, run.stderr
+    assert re.fullmatch(
+        rf'error: rollout failed: {web}: update paused: {re.escape(status["Message"])} '
+        rf'\({web}\.1 failed: "task: non-zero exit \(1\)"\)',
+        last,
+    ), last
+    assert f"  {web}  paused  update paused: " in run.stderr
 
 # --- the seed: examples/stack_03, revision 1 then revision 2 from the stack's own registry ----------
 
