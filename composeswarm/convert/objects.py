@@ -87,10 +87,13 @@ def _reference(
     return {"File": file_target, "ConfigID": "", "ConfigName": name}
 
 
-def sort_key(entry: Mapping[str, Any], name_key: str) -> tuple[str, str]:
-    """Order of references: by name (docker's rule), then by file target where docker's is random."""
-    file_target = entry.get("File") or {}
-    return (str(entry[name_key]), str(file_target.get("Name", "")))
+def sort_key(entry: Mapping[str, Any], name_key: str) -> tuple[str, int, str]:
+    """Order of references: by name (docker's rule, a stable sort), file references before the
+    Runtime one docker appends for a credential spec, then by file target where docker's is random."""
+    file_target = entry.get("File")
+    if file_target is None:
+        return (str(entry[name_key]), 1, "")
+    return (str(entry[name_key]), 0, str(file_target.get("Name", "")))
 
 
 def convert_references(kind: str, refs: list[Any] | None, objects: Mapping[str, Any], ns: Namespace) -> list[dict[str, Any]]:

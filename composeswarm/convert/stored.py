@@ -48,6 +48,9 @@ def as_stored(spec: Mapping[str, Any]) -> dict[str, Any]:
         mode["Replicated"] = {}
     if "Replicated" in mode:
         mode["Replicated"].setdefault("Replicas", 1)
+    if "ReplicatedJob" in mode:
+        mode["ReplicatedJob"].setdefault("MaxConcurrent", 1)
+        mode["ReplicatedJob"].setdefault("TotalCompletions", 1)
     for key in ("UpdateConfig", "RollbackConfig"):
         update = out.get(key)
         if update is not None:

@@ -34,6 +34,8 @@ CASES = sorted(p.parent.name for p in CORPUS_DIR.glob("*/case.json")) if CORPUS_
 # Our own fixtures reach the keys the corpus does not (every converter key, ports tied on published).
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "data" / "convert"
 FIXTURES = sorted(p.name for p in FIXTURES_DIR.glob("*.yml"))
+# edge-cases.yml has a bare `- BARE_FROM_SHELL` environment entry, filled from the process environment
+FIXTURE_ENV = {"BARE_FROM_SHELL": "from-shell"}
 LABEL = "com.docker.stack.namespace"
 # Shared with the other corpus tests: one corpus stack on the engine at a time (ports collide).
 LOCK_PATH = "/tmp/composeswarm-corpus.lock"
@@ -112,6 +114,15 @@ def object_view(spec: Mapping[str, Any], data: bool) -> dict[str, Any]:
     return view
 
 
+def swarm_network_ids(api: Any, names: set[str], known: Mapping[str, str]) -> dict[str, str]:
+    """`known` plus the swarm IDs of `names` it lacks: predefined networks such as `host` have a
+    swarm-scope ID (`GET /networks/host?scope=swarm`) that the engine stores in Target."""
+    out = dict(known)
+    for name in sorted(names - set(out)):
+        out[name] = api.inspect_network(name, scope="swarm")["Id"]
+    return out
+
+
 class Live:
     """Name -> ID maps and the stack's objects, read through the Engine API."""
 
@@ -148,8 +159,10 @@ def compare(desired: DesiredStack, live: Live) -> list[str]:
     problems: list[str] = []
     if sorted(desired.services) != sorted(live.services):
         problems.append(f"services: ours {sorted(desired.services)}, docker {sorted(live.services)}")
+    targets = {n["Target"] for s in desired.services.values() for n in s["TaskTemplate"].get("Networks", [])}
+    network_ids = swarm_network_ids(live.api, targets, live.network_ids)
     for name in sorted(set(desired.services) & set(live.services)):
-        ours = as_stored(bind_ids(desired.services[name], live.network_ids, live.secret_ids, live.config_ids))
+        ours = as_stored(bind_ids(desired.services[name], network_ids, live.secret_ids, live.config_ids))
         problems += [f"service {name}: {d}" for d in diff(untie(ours), untie(live.services[name]))]
     if sorted(desired.networks) != sorted(live.networks):
         problems.append(f"networks: ours {sorted(desired.networks)}, docker {sorted(live.networks)}")
@@ -322,10 +335,10 @@ def test_convert_matches_docker_stack_deploy_on_fixture(
 ) -> None:
     """Our every-key fixtures deploy with docker and convert to exactly what docker created."""
     path = FIXTURES_DIR / fixture
-    docker("stack", "deploy", "--resolve-image", "never", "--detach=true", "-c", str(path), stack_name)
+    docker("stack", "deploy", "--resolve-image", "never", "--detach=true", "-c", str(path), stack_name, env=FIXTURE_ENV)
     live = Live(stack_name)
     assert live.services, "docker created no service"
     for loader in _loaders():
-        desired = convert_project(_project(loader, docker, path, {}), stack_name)
+        desired = convert_project(_project(loader, docker, path, FIXTURE_ENV), stack_name)
         problems = compare(desired, live)
         assert problems == [], f"{loader}: " + "\n".join(problems)

@@ -109,6 +109,17 @@ def test_secret_references(refs: list[Any], expected: list[dict[str, Any]]) -> N
     assert convert_references("secret", refs, objects, NS) == expected
 
 
+def test_runtime_reference_follows_file_reference_of_same_config() -> None:
+    """docker appends the credential spec's Runtime reference after the file ones, then sorts stably by name."""
+    from composeswarm.convert.objects import sort_key
+
+    refs = [{"Runtime": {}, "ConfigID": "", "ConfigName": "c"},
+            {"File": {"Name": "/spec.json"}, "ConfigID": "", "ConfigName": "c"},
+            {"File": {"Name": "x"}, "ConfigID": "", "ConfigName": "a"}]
+    ordered = sorted(refs, key=lambda r: sort_key(r, "ConfigName"))
+    assert [(r["ConfigName"], "File" in r) for r in ordered] == [("a", True), ("c", True), ("c", False)]
+
+
 def test_config_references_with_credential_spec_runtime() -> None:
     """docker: TestConvertServiceConfigs (the credential spec config is a Runtime reference)."""
     configs = {"foo_config": {"name": "foo_config"}, "bar_config": {"name": "bar_config"}, "baz_config": {"name": "baz_config"}}

@@ -161,15 +161,15 @@ def test_normalize_image_is_exported() -> None:
             id="fields API 1.41 does not know dropped; defaults filled",
         ),
         pytest.param(
-            {"TaskTemplate": {"RestartPolicy": {"Delay": 5}}, "Mode": {"Global": {}},
+            {"TaskTemplate": {"RestartPolicy": {"Delay": 5}}, "Mode": {"ReplicatedJob": {}},
              "UpdateConfig": {"Parallelism": 1, "MaxFailureRatio": 0, "Order": ""},
              "EndpointSpec": {"Mode": "dnsrr", "Ports": [{"TargetPort": 80}]}},
             {"TaskTemplate": {"RestartPolicy": {"Condition": "any", "Delay": 5, "MaxAttempts": 0}, "ForceUpdate": 0,
                               "Runtime": "container"},
-             "Mode": {"Global": {}},
+             "Mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
              "UpdateConfig": {"Parallelism": 1, "FailureAction": "pause", "MaxFailureRatio": 0, "Order": "stop-first"},
              "EndpointSpec": {"Mode": "dnsrr", "Ports": [{"TargetPort": 80, "Protocol": "tcp", "PublishMode": "ingress"}]}},
-            id="restart policy, update config and port defaults",
+            id="restart policy, job counts, update config and port defaults",
         ),
     ],
 )
