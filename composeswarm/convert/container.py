@@ -29,18 +29,30 @@ def convert_environment(env: Mapping[str, Any] | list[Any] | None) -> list[str]:
 
 
 def convert_extra_hosts(hosts: Mapping[str, Any] | list[Any] | None) -> list[str]:
-    """`host:ip` -> `ip host`, order kept; docker cuts at the first `:` and drops entries without one."""
+    """`host:ip` -> `ip host` in the order given, as docker's loader and converter together do.
+
+    The mapping form becomes sorted `host:ip` strings; list entries may use `=` or `:` (the first
+    `=` wins, else the first `:`), entries with neither are dropped, and `[::1]` loses its brackets.
+    Already-normalised `host:ip` entries (what `docker stack config` prints) pass through unchanged.
+    """
     if not hosts:
         return []
     if isinstance(hosts, Mapping):
-        items = [f"{k}:{v}" for k, v in sorted(hosts.items())]
+        pairs = [s.partition(":") for s in sorted(f"{k}:{v}" for k, v in hosts.items())]
     else:
-        items = [str(h) for h in hosts]
+        pairs = []
+        for item in hosts:
+            text = str(item)
+            for sep in ("=", ":"):
+                host, found, ip = text.partition(sep)
+                if found:
+                    pairs.append((host, sep, ip))
+                    break
     out = []
-    for item in items:
-        host, colon, ip = item.partition(":")
-        if colon:
-            out.append(f"{ip} {host}")
+    for host, _, ip in pairs:
+        if len(ip) > 2 and ip.startswith("[") and ip.endswith("]"):
+            ip = ip[1:-1]
+        out.append(f"{ip} {host}")
     return out
 
 

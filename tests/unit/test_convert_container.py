@@ -45,6 +45,10 @@ def test_convert_environment(env: Any, expected: list[str]) -> None:
                      id="host-gateway passes through"),
         pytest.param({"b": "10.0.0.2", "a": "10.0.0.1"}, ["10.0.0.1 a", "10.0.0.2 b"], id="mapping sorted by host"),
         pytest.param(["nocolon"], [], id="entry without colon dropped"),
+        pytest.param(["web=10.0.0.1", "v6:[::1]", "both=1.1.1.1:x"], ["10.0.0.1 web", "::1 v6", "1.1.1.1:x both"],
+                     id="loader rules: = before :, brackets stripped"),
+        pytest.param({"a-b": "1.1.1.1", "a": "2.2.2.2"}, ["1.1.1.1 a-b", "2.2.2.2 a"],
+                     id="mapping sorted as host:ip strings, as Go sorts them"),
     ],
 )
 def test_convert_extra_hosts(hosts: Any, expected: list[str]) -> None:
