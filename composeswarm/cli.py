@@ -317,13 +317,16 @@ def deploy_cmd(
     def body() -> int:
         from typing import Literal
 
-        from composeswarm.deploy import DeployOptions, deploy
+        from composeswarm.deploy import DeployOptions, check_resolve_mode, check_stack_name, deploy
         from composeswarm.render import deploy as view
         from composeswarm.render import print_issues
 
         fmt: Literal["text", "json"] = "json" if output == "json" else "text"
         if output not in ("text", "json"):
             raise errors.InputError([errors.Issue("", None, None, (), f"--output must be text or json, got {output!r}")])
+        # docker checks these before reading any file
+        check_stack_name(stack)
+        check_resolve_mode(resolve_image)
         # waiting (rollout helper): waves by depends_on, watched until converged, failed or --timeout
         engine, waiter, progress = _rollout(stack, file, env_file, context, timeout, detach, dry_run or no_wait)
         opts = DeployOptions(
