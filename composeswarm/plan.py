@@ -39,6 +39,9 @@ Json = dict[str, Any]
 # returns secret data, so this label is how a later plan knows whether the file changed.
 DIGEST_LABEL = "com.docker.stack.composeswarm.digest"
 NAME_LIMIT = 64  # swarm's limit on object names
+# What a changed secret or config shows instead of its content (never the content, nor its digest).
+OLD_CONTENT = "(old content)"
+NEW_CONTENT = "(new content)"
 HASH_LEN = 10  # hex digits of the digest in a rotated name: <stack>_<name>_<hash>
 # Fields an engine older than the CLI drops on create (API 1.41 has no OomScoreAdj, StartInterval,
 # NoNewPrivileges): absent on the live side, they are not a change.
@@ -252,7 +255,7 @@ class _Builder:
                 old_name = str(versions[0]["Spec"]["Name"])
                 rotation: tuple[FieldChange, ...] = (
                     FieldChange("name", old_name, new_name),
-                    FieldChange("content", "(old content)", "(new content)"),
+                    FieldChange("content", OLD_CONTENT, NEW_CONTENT),
                 )
                 # `live` stays None: the new version is created beside the old one, never updated.
                 self.objects.append(

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any, Literal
 
-from composeswarm.plan import Change, FieldChange, Plan
+from composeswarm.plan import NEW_CONTENT, OLD_CONTENT, Change, FieldChange, Plan
 
 MASK = "(sensitive)"
 NONE = "(none)"
@@ -108,15 +108,15 @@ def _masked(fc: FieldChange, value: Any) -> Any:
     return value
 
 
-_PLAIN = re.compile(r"^[^\s\"'\[\]{},]([^\"]*[^\s\"])?$")
+_PLAIN = re.compile(r"^[^\s\"'\[\]{},][^\s\"]*$")  # one word: anything else is JSON-quoted
 
 
 def _value(value: Any) -> str:
     """A value as people read it: plain words bare, anything ambiguous in JSON."""
     if value is None:
         return NONE
-    if value == MASK:
-        return MASK
+    if value in (MASK, OLD_CONTENT, NEW_CONTENT):
+        return str(value)
     if isinstance(value, str) and _PLAIN.match(value) and value not in ("true", "false", "null", NONE):
         if not _looks_numeric(value):
             return value
