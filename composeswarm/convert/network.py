@@ -93,14 +93,20 @@ def create_body(name: str, cfg: Mapping[str, Any], ns: Namespace) -> dict[str, A
 def convert_networks(
     services: Mapping[str, Mapping[str, Any]], networks: Mapping[str, Any], ns: Namespace
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """(engine name -> create body for networks the stack creates, sorted external names)."""
+    """(engine name -> create body for networks the stack creates, sorted external names to check).
+
+    Like docker, the external names left to check are the user-defined ones: `host`, `bridge`,
+    `none` and `container:x` exist on every node as local networks and are not looked up.
+    """
     used = sorted({key for svc in services.values() for key in service_network_keys(svc)})
     created: dict[str, dict[str, Any]] = {}
     external: list[str] = []
     for key in used:
         cfg = networks.get(key) or {}
         if is_external(cfg):
-            external.append(network_target(key, cfg, ns))
+            target = network_target(key, cfg, ns)
+            if is_user_defined(target):
+                external.append(target)
             continue
         if key not in networks and key != DEFAULT_NETWORK:
             # docker reports this while converting the service, which names the service

@@ -98,6 +98,11 @@ VOLUMES: dict[str, Any] = {
             id="docker: cluster volume by name",
         ),
         pytest.param(
+            {"type": "image", "source": "busybox", "target": "/img", "image": {"subpath": "bin"}},
+            {"Type": "image", "Source": "busybox", "Target": "/img", "ImageOptions": {"Subpath": "bin"}},
+            id="image mount (CLI 28 knows the type)",
+        ),
+        pytest.param(
             {"type": "cluster", "source": "plain", "target": "/srv"},
             {"Type": "cluster", "Source": "foo_plain", "Target": "/srv", "ClusterOptions": {}},
             id="cluster volume namespaced",

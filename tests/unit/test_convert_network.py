@@ -69,6 +69,13 @@ def test_create_body(cfg: dict[str, Any], expected: dict[str, Any]) -> None:
     assert create_body("foo_n", cfg, NS) == body("foo_n", **expected)
 
 
+def test_builtin_external_networks_are_not_checked() -> None:
+    """docker's validateExternalNetworks skips host, bridge, none and container:x."""
+    services = {"a": {"networks": {"h": None, "p": None}}}
+    networks = {"h": {"external": True, "name": "host"}, "p": {"external": True, "name": "proxy"}}
+    assert convert_networks(services, networks, NS) == ({}, ["proxy"])
+
+
 def test_external_network_by_key_and_old_name_form() -> None:
     services = {"a": {"networks": {"plain": None, "old": None}}}
     networks = {"plain": {"external": True}, "old": {"external": {"name": "legacy"}}}
