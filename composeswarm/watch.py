@@ -1,10 +1,11 @@
 """Follow rollouts until every service converged, failed, was rolled back, or the time ran out.
 
-One poll costs three calls whatever the number of services: the services by ID, their up-to-date
-tasks (the tasks of the current spec, swarm's own `_up-to-date` filter, as `docker service ps`
-and `docker stack deploy --detach=false` use it) and all their tasks (failed tasks of a version that
-swarm already rolled back are no longer up to date, and their errors are what the user needs to
-see). Nodes are read once, and again when a task names a node not seen before.
+One poll costs two or three calls whatever the number of services: the services by ID, their
+up-to-date tasks (the tasks of the current spec: swarm's own `_up-to-date` filter, which `docker
+stack deploy --detach=false` uses too) and, while an update of one of them is in flight, paused or
+rolling back, all their tasks (failed tasks of a version swarm rolled back are no longer up to date,
+and their errors are what the user needs to see). Nodes are read once, and again when a task names
+a node not seen before.
 
 Converged: every desired task running (or complete, for one-shot services: jobs, restart condition
 none, or a dependency asked to complete), still so after `settle` seconds, and no update in flight
@@ -416,7 +417,9 @@ class Watcher:
             return
         try:
             current = self.gateway.list_tasks({"service": ids, "_up-to-date": ["true"]})
-            history = self.gateway.list_tasks({"service": ids})
+            # Outside updates every task of this rollout is up to date: one task list is enough.
+            updating = any(_update_state(services[sid]) not in (None, "completed") for sid in ids)
+            history = self.gateway.list_tasks({"service": ids}) if updating else current
         except EngineError as exc:
             if exc.status == 404:  # a service went away between the calls: the next poll says which
                 return
@@ -482,6 +485,11 @@ class Watcher:
         outcome = Outcome(track.name or track.service_id, track.service_id, state, reason, elapsed, progress)
         outcomes[track.service_id] = outcome
         self.on_event(outcome)
+
+
+def _update_state(service: Json) -> str | None:
+    state = (service.get("UpdateStatus") or {}).get("State")
+    return None if state is None else str(state)
 
 
 def _converged_reason(progress: Progress) -> str:

@@ -20,15 +20,32 @@ def states(outcomes: dict[str, Outcome]) -> dict[str, tuple[str, str]]:
     return {name: (o.state, o.reason) for name, o in outcomes.items()}
 
 
-def test_one_poll_costs_three_calls_for_any_number_of_services() -> None:
+@pytest.mark.parametrize(
+    ("update_state", "per_poll", "polls"),
+    [
+        # converged at the first poll (0 s), stable for `settle` at the third (1.0 s)
+        pytest.param(None, ["list services", "list tasks up-to-date"], 3, id="created: two calls"),
+        pytest.param("completed", ["list services", "list tasks up-to-date"], 3, id="update completed: two calls"),
+        # the update completes at the second poll (0.5 s), stable at the fourth (1.5 s)
+        pytest.param("updating", ["list services", "list tasks up-to-date", "list tasks"], 4,
+                     id="update in flight: three calls"),
+    ],
+)
+def test_calls_per_poll_do_not_grow_with_the_services(
+    update_state: str | None, per_poll: list[str], polls: int
+) -> None:
     names = [f"s_{i}" for i in range(5)]
-    gw = FakeGateway([Snapshot([service(n) for n in names], [task(n) for n in names])])
+    first = [service(n, update_state=update_state) for n in names]
+    done = [service(n, update_state="completed" if update_state else None) for n in names]
+    gw = FakeGateway([Snapshot(first, [task(n) for n in names]), Snapshot(done, [task(n) for n in names])])
     clock = Clock()
     outcomes = watcher(gw, clock, settle=1.0, interval=0.5).wait([f"id-{n}" for n in names], clock.now + 60)
     ids = ",".join(f"id-{n}" for n in names)
-    poll = [f"list services id={ids}", f"list tasks service={ids} up-to-date", f"list tasks service={ids}"]
-    # polls at 0, 0.5 and 1.0 s: converged from the first, stable for `settle` at the third
-    assert gw.calls == poll + ["list nodes"] + poll + poll
+    words = {"list services": f"list services id={ids}", "list tasks up-to-date": f"list tasks service={ids} up-to-date",
+             "list tasks": f"list tasks service={ids}"}
+    poll = [words[w] for w in per_poll]
+    quiet = [words["list services"], words["list tasks up-to-date"]]
+    assert gw.calls == poll + ["list nodes"] + quiet * (polls - 1)
     assert states(outcomes) == {n: ("converged", "1/1 running") for n in names}
 
 
