@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from composeswarm.shape import ordered_service
+
 Tree = dict[str, Any]
 
 # *uint64 / *bool fields in docker's types: an explicit 0 or false still overrides.
@@ -41,7 +43,7 @@ def merge_service(base: Tree, override: Tree) -> Tree:
             continue
         special = _SPECIAL.get(key)
         out[key] = special(out[key], value) if special else _merge_value(key, out[key], value)
-    return {k: out[k] for k in sorted(out)}
+    return ordered_service(out)
 
 
 def _empty(value: Any) -> bool:

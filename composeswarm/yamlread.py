@@ -72,6 +72,14 @@ _Loader.add_implicit_resolver(
 )
 _Loader.add_implicit_resolver(_MERGE, re.compile(r"^<<$"), ["<"])
 
+# tag, pattern, first characters: what yaml.v3 reads as something other than a string (for writers
+# that must quote such strings, e.g. `config`'s YAML output)
+YAML12_IMPLICIT = [
+    (tag, regexp, [first for first, pairs in _Loader.yaml_implicit_resolvers.items() if (tag, regexp) in pairs])
+    for tag, regexp in {pair for pairs in _Loader.yaml_implicit_resolvers.values() for pair in pairs}
+    if tag != _MERGE
+]
+
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 _IMPLICIT = {first: list(pairs) for first, pairs in _Loader.yaml_implicit_resolvers.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -52,17 +53,190 @@ def ok_line(project: Project, warnings: int) -> str:
 
 def render_config(project: Project, fmt: str) -> str:
     """The resolved project as `docker stack config` prints it (yaml) or as JSON."""
-    data = project.to_dict()
+    data = _sorted_maps(_docker_units(project.to_dict()), ())
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     import yaml
+
+    from composeswarm.yamlread import YAML12_IMPLICIT
 
     class _Dumper(yaml.SafeDumper):
         # docker (yaml.v3) indents list items under their key; PyYAML does not by default
         def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
             super().increase_indent(flow, False)
 
+        # yaml.v3 double-quotes strings that would read back as another type ("3.9", "true") and
+        # single-quotes those that are merely not plain ('{{.Node.ID}}'); PyYAML single-quotes both
+        def choose_scalar_style(self) -> str:
+            style: str = super().choose_scalar_style()
+            event = self.event
+            if style == "'" and isinstance(event, yaml.ScalarEvent) and not event.implicit[0]:
+                return '"'
+            return style
+
+    # quote every string yaml.v3 would read back as a number, boolean or null ("0o440", "1e3", "08")
+    for tag, regexp, first in YAML12_IMPLICIT:
+        _Dumper.add_implicit_resolver(tag, regexp, first)
+    # ...and, like yaml.v3, the YAML 1.1 leftovers: base-60 numbers ("01:00") and y/n booleans
+    _Dumper.add_implicit_resolver(
+        "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$"),
+        list("-+0123456789"),
+    )
+    _Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
+
     text: str = yaml.dump(
         data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 30
     )
     return text
+
+
+# Mappings whose keys are names (Go maps in docker's types): yaml.v3 prints them sorted.
+_TOP_MAPS = {("services",), ("networks",), ("volumes",), ("secrets",), ("configs",)}
+_MAP_KEYS = {
+    "environment", "labels", "sysctls", "ulimits", "networks", "driver_opts", "options", "args", "segments",
+}
+
+
+def _sorted_maps(tree: Any, path: tuple[str, ...]) -> Any:
+    """Sort the keys of name-keyed mappings the way yaml.v3 does; struct fields keep their order."""
+    if isinstance(tree, list):
+        return [_sorted_maps(v, path) for v in tree]
+    if not isinstance(tree, dict):
+        return tree
+    # x-* values are untyped (Go maps all the way down)
+    untyped = any(p.startswith("x-") for p in path) and "x-cluster-spec" not in path
+    is_map = path in _TOP_MAPS or (len(path) > 2 and path[-1] in _MAP_KEYS) or untyped
+    keys = sorted(tree, key=_V3Key) if is_map else list(tree)
+    return {k: _sorted_maps(tree[k], path + (k,)) for k in keys}
+
+
+class _V3Key:
+    """yaml.v3's key order: letters by code point, runs of digits by value, letters before others."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __lt__(self, other: _V3Key) -> bool:
+        a, b = self.text, other.text
+        digits = False
+        for i in range(min(len(a), len(b))):
+            if a[i] == b[i]:
+                digits = a[i].isdigit()
+                continue
+            al, bl = a[i].isalpha(), b[i].isalpha()
+            if al and bl:
+                return a[i] < b[i]
+            if al or bl:
+                return al if digits else bl
+            an = bn = 0
+            if a[i] == "0" or b[i] == "0":
+                j = i - 1
+                while j >= 0 and a[j].isdigit():
+                    if a[j] != "0":
+                        an = bn = 1
+                        break
+                    j -= 1
+            ai = i
+            while ai < len(a) and a[ai].isdigit():
+                an = an * 10 + int(a[ai])
+                ai += 1
+            bi = i
+            while bi < len(b) and b[bi].isdigit():
+                bn = bn * 10 + int(b[bi])
+                bi += 1
+            if an != bn:
+                return an < bn
+            if ai != bi:
+                return ai < bi
+            return a[i] < b[i]
+        return len(a) < len(b)
+
+
+# --- units as docker prints them (the Project keeps what the user wrote) -------------------------
+
+_DURATIONS = {
+    ("stop_grace_period",), ("healthcheck", "interval"), ("healthcheck", "timeout"),
+    ("healthcheck", "start_period"), ("healthcheck", "start_interval"),
+    ("deploy", "update_config", "delay"), ("deploy", "update_config", "monitor"),
+    ("deploy", "rollback_config", "delay"), ("deploy", "rollback_config", "monitor"),
+    ("deploy", "restart_policy", "delay"), ("deploy", "restart_policy", "window"),
+}
+_SIZES = {("deploy", "resources", "limits", "memory"), ("deploy", "resources", "reservations", "memory")}
+_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9,
+            "h": 3600 * 10**9}
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def go_duration(text: str) -> str:
+    """A Go duration string in time.Duration.String() form (`60s` -> `1m0s`); unparsable text as is."""
+    from decimal import Decimal
+
+    body = text.strip()
+    sign = -1 if body.startswith("-") else 1
+    body = body.lstrip("+-")
+    parts = re.findall(r"([0-9]*\.?[0-9]*)(ns|us|µs|μs|ms|s|m|h)", body)
+    if body == "0":
+        return "0s"
+    if not parts or "".join(n + u for n, u in parts) != body:
+        return text
+    ns = sign * int(sum(Decimal(n or "0") * _UNIT_NS[u] for n, u in parts))
+    return _format_ns(ns)
+
+
+def _format_ns(ns: int) -> str:
+    if ns == 0:
+        return "0s"
+    minus = "-" if ns < 0 else ""
+    ns = abs(ns)
+    if ns < 10**9:
+        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
+            if ns >= size:
+                return minus + _frac(ns, size) + unit
+    hours, rest = divmod(ns, 3600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    out = _frac(rest, 10**9) + "s"
+    if hours or minutes:
+        out = f"{minutes}m" + out
+    if hours:
+        out = f"{hours}h" + out
+    return minus + out
+
+
+def _frac(value: int, unit: int) -> str:
+    whole, rest = divmod(value, unit)
+    if not rest:
+        return str(whole)
+    digits = str(rest).rjust(len(str(unit)) - 1, "0").rstrip("0")
+    return f"{whole}.{digits}"
+
+
+def ram_in_bytes(text: str) -> str:
+    """go-units RAMInBytes as docker prints it (a string of bytes); unparsable text as is."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtTpP]?)[iI]?[bB]?\s*", text)
+    if m is None:
+        return text
+    return str(int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]))
+
+
+def _docker_units(data: dict[str, Any]) -> dict[str, Any]:
+    """Durations in Go's form and memory in bytes, as `docker stack config` prints them."""
+    import copy
+
+    out = copy.deepcopy(data)
+    for svc in (out.get("services") or {}).values():
+        for path in _DURATIONS | _SIZES:
+            parent: Any = svc
+            for key in path[:-1]:
+                parent = parent.get(key) if isinstance(parent, dict) else None
+            if isinstance(parent, dict) and isinstance(parent.get(path[-1]), str):
+                convert = go_duration if path in _DURATIONS else ram_in_bytes
+                parent[path[-1]] = convert(parent[path[-1]])
+    for vol in (out.get("volumes") or {}).values():
+        capacity = ((vol or {}).get("x-cluster-spec") or {}).get("capacity_range")
+        if isinstance(capacity, dict):
+            for key in ("required_bytes", "limit_bytes"):
+                if isinstance(capacity.get(key), str):
+                    capacity[key] = ram_in_bytes(capacity[key])
+    return out

@@ -1,8 +1,9 @@
-"""`composeswarm config --format json` against `docker stack config` on every corpus case.
+"""`composeswarm config` against `docker stack config` on every corpus case.
 
-Needs only the docker CLI (28.2), not the engine. Units are normalised on both sides (durations to
-nanoseconds, memory sizes to bytes) and docker's omitempty is applied to our output (docker drops
-false, zero and empty struct fields when it prints); then the trees must be equal.
+Needs only the docker CLI (28.2), not the engine. The JSON tree (`--format json`) is compared with
+units normalised on both sides (durations to nanoseconds, memory sizes to bytes) and docker's
+omitempty applied (docker drops false, zero and empty struct fields when it prints); the YAML output
+is compared byte for byte.
 """
 
 from __future__ import annotations
@@ -132,6 +133,17 @@ def test_config_matches_docker_stack_config(case: Case) -> None:
         return
     assert proc.returncode == 0, proc.stderr
     assert normalise(json.loads(proc.stdout)) == normalise(expected)
+
+
+@pytest.mark.skipif(not CASES, reason=f"corpus not found at {CORPUS}")
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES if not c.docker_refuses])
+def test_config_yaml_is_byte_identical(case: Case) -> None:
+    docker = subprocess.run([DOCKER, "stack", "config", "-c", case.compose_file], cwd=case.folder,
+                            env=_env(case), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([*COMPOSESWARM, "config", "-f", case.compose_file], cwd=case.folder,
+                          env=_env(case), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip("\n") == docker.stdout.rstrip("\n")
 
 
 @pytest.mark.parametrize(

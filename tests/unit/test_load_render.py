@@ -1,0 +1,88 @@
+"""`config` output as docker stack config prints it: units, yaml.v3 key order and quoting."""
+
+from __future__ import annotations
+
+import pytest
+
+from composeswarm.model import Project
+from composeswarm.render.issues import _V3Key, go_duration, ok_line, ram_in_bytes, render_config
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("60s", "1m0s", id="minute"),
+        pytest.param("90m", "1h30m0s", id="hours"),
+        pytest.param("10s", "10s", id="seconds"),
+        pytest.param("1.5s", "1.5s", id="fraction"),
+        pytest.param("0.5ms", "500µs", id="sub-millisecond"),
+        pytest.param("0", "0s", id="zero"),
+        pytest.param("1m30.5s", "1m30.5s", id="mixed"),
+        pytest.param("later", "later", id="not a duration"),
+    ],
+)
+def test_go_duration(text: str, expected: str) -> None:
+    assert go_duration(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("50M", "52428800", id="binary mega"),
+        pytest.param("1.5G", "1610612736", id="fraction"),
+        pytest.param("1gb", "1073741824", id="suffix b"),
+        pytest.param("512", "512", id="bytes"),
+    ],
+)
+def test_ram_in_bytes(text: str, expected: str) -> None:
+    assert ram_in_bytes(text) == expected
+
+
+def test_yaml_v3_key_order() -> None:
+    keys = ["OAUTH2_X", "OAUTH_SAML", "a10", "a9", "a", "B", "b"]
+    assert sorted(keys, key=_V3Key) == ["B", "OAUTH_SAML", "OAUTH2_X", "a", "a9", "a10", "b"]
+
+
+def project(**service: object) -> Project:
+    return Project(version="3.13", services={"web": {"image": "x", **service}}, files=("-",))
+
+
+def test_yaml_output() -> None:
+    text = render_config(
+        project(
+            environment={"b": "yes", "a": "0o17", "c": "{{.Node.ID}}", "d": "01:00", "e": "y", "f": None},
+            deploy={"restart_policy": {"window": "120s"}, "resources": {"limits": {"memory": "1G"}}},
+        ),
+        "yaml",
+    )
+    assert text == (
+        'version: "3.13"\n'
+        "services:\n"
+        "  web:\n"
+        "    image: x\n"
+        "    environment:\n"
+        '      a: "0o17"\n'
+        '      b: "yes"\n'
+        "      c: '{{.Node.ID}}'\n"
+        '      d: "01:00"\n'
+        '      e: "y"\n'
+        "      f: null\n"
+        "    deploy:\n"
+        "      restart_policy:\n"
+        "        window: 2m0s\n"
+        "      resources:\n"
+        "        limits:\n"
+        '          memory: "1073741824"\n'
+    )
+
+
+def test_json_output() -> None:
+    assert render_config(project(stop_grace_period="90s"), "json") == (
+        '{\n  "version": "3.13",\n  "services": {\n    "web": {\n      "image": "x",\n'
+        '      "stop_grace_period": "1m30s"\n    }\n  }\n}\n'
+    )
+
+
+def test_ok_line() -> None:
+    p = Project(version="3.9", services={"a": {}, "b": {}}, networks={"n": {}}, files=("-",))
+    assert ok_line(p, 2) == "ok: <stdin> (compose 3.9): 2 services, 1 network, 2 warnings"
