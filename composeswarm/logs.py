@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote
 
 from composeswarm.errors import EngineError, InputError, Issue
-from composeswarm.stacks import STACK_LABEL, Json, parse_time_ns
+from composeswarm.stacks import STACK_LABEL, Json, node_names, parse_time_ns
 
 NODE_KEY = "com.docker.swarm.node.id"
 SERVICE_KEY = "com.docker.swarm.service.id"
@@ -196,8 +196,7 @@ class TaskNames:
         self._load_nodes()
 
     def _load_nodes(self) -> None:
-        for node in self.gateway.list_nodes():
-            self.nodes[str(node.get("ID"))] = str(((node.get("Description") or {}).get("Hostname")) or node.get("ID"))
+        self.nodes.update(node_names(self.gateway.list_nodes()))
 
     def add_service(self, service: Json) -> None:
         """Remember a service (its name and replica count)."""

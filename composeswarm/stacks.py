@@ -223,11 +223,12 @@ def task_rows(
 
 
 def node_names(nodes: list[Json]) -> dict[str, str]:
-    """Node ID -> hostname, as `docker stack ps` resolves the NODE column."""
+    """Node ID -> name as docker resolves it for NODE and log prefixes: spec name, hostname, else the ID."""
     out = {}
     for node in nodes:
-        host = ((node.get("Description") or {}).get("Hostname")) or node.get("ID", "")
-        out[str(node.get("ID", ""))] = str(host)
+        ident = str(node.get("ID", ""))
+        name = (node.get("Spec") or {}).get("Name") or (node.get("Description") or {}).get("Hostname") or ident
+        out[ident] = str(name)
     return out
 
 

@@ -197,8 +197,12 @@ def test_task_ports_deduplicated() -> None:
 
 
 def test_node_names() -> None:
-    nodes = [{"ID": "n1", "Description": {"Hostname": "vm"}}, {"ID": "n2", "Description": {}}]
-    assert node_names(nodes) == {"n1": "vm", "n2": "n2"}
+    nodes = [
+        {"ID": "n1", "Description": {"Hostname": "vm"}},
+        {"ID": "n2", "Description": {}},
+        {"ID": "n3", "Spec": {"Name": "edge"}, "Description": {"Hostname": "vm3"}},
+    ]
+    assert node_names(nodes) == {"n1": "vm", "n2": "n2", "n3": "edge"}
 
 
 @pytest.mark.parametrize(
