@@ -211,7 +211,12 @@ def check_project(
 
 
 def _check_ports(svc: Mapping[str, Any], base: Path, report: Reporter) -> None:
+    endpoint_mode = str((svc.get("deploy") or {}).get("endpoint_mode") or "").lower()
     for i, port in enumerate(svc.get("ports", []) or []):
+        if endpoint_mode == "dnsrr" and port.get("mode") in (None, "ingress"):
+            # the engine refuses it (swarmkit validateEndpointSpec) after earlier objects were created
+            report(base + ("ports", i), "a port in ingress mode can't be used with deploy.endpoint_mode dnsrr; "
+                   "publish it with mode: host", "error")
         published, target = port.get("published"), port.get("target")
         if published is not None and not 0 <= published <= 65535:
             report(base + ("ports", i, "published"), f"published port must be 1-65535, got {published}", "error")
