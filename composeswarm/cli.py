@@ -237,6 +237,11 @@ def logs_cmd(
             logs.stream_stack_logs(_connect(context), stack, opts, sink, warn=print_warning)
         except KeyboardInterrupt:
             return errors.EXIT_INTERRUPTED  # Ctrl-C is how --follow ends: no error line
+        except BrokenPipeError:
+            # the reader went away (`logs -f st | grep -m1 ready`): nothing failed; keep the exit quiet
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return errors.EXIT_OK
 
     _run(body)

@@ -459,3 +459,19 @@ def test_context_found_without_config_json(contexts: dict[str, str], engine_avai
     Path(contexts["DOCKER_CONFIG"], "config.json").unlink()
     proc = cs("ls", "--context", "here", env=contexts)
     assert (proc.returncode, proc.stderr) == (0, "")
+
+
+def test_follow_ends_quietly_when_the_reader_goes_away(docker: Docker, stack_name: str, tmp_path: Path) -> None:
+    _deploy_docker(docker)(stack_name, write(tmp_path, SMALL))
+    converge(docker, stack_name)
+    proc = subprocess.Popen([sys.executable, "-m", "composeswarm", "logs", "-f", stack_name], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().startswith(f"{stack_name}_web.1.")
+        proc.stdout.close()  # as `| head -1` does
+        assert proc.wait(30) == 0
+        assert proc.stderr is not None and proc.stderr.read() == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
