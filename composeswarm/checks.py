@@ -212,11 +212,14 @@ def check_project(
 
 def _check_ports(svc: Mapping[str, Any], base: Path, report: Reporter) -> None:
     endpoint_mode = str((svc.get("deploy") or {}).get("endpoint_mode") or "").lower()
-    for i, port in enumerate(svc.get("ports", []) or []):
-        if endpoint_mode == "dnsrr" and port.get("mode") in (None, "ingress"):
-            # the engine refuses it (swarmkit validateEndpointSpec) after earlier objects were created
-            report(base + ("ports", i), "a port in ingress mode can't be used with deploy.endpoint_mode dnsrr; "
-                   "publish it with mode: host", "error")
+    ports = svc.get("ports", []) or []
+    ingress = [i for i, port in enumerate(ports) if port.get("mode") in (None, "ingress")]
+    if endpoint_mode == "dnsrr" and ingress:
+        # the engine refuses it (swarmkit validateEndpointSpec) after earlier objects were created
+        shown = ", ".join(f"ports[{i}]" for i in ingress[:3]) + (", ..." if len(ingress) > 3 else "")
+        report(base + ("deploy", "endpoint_mode"), f"dnsrr can't be used with ports in ingress mode ({shown}); "
+               "publish them with mode: host or use vip", "error")
+    for i, port in enumerate(ports):
         published, target = port.get("published"), port.get("target")
         if published is not None and not 0 <= published <= 65535:
             report(base + ("ports", i, "published"), f"published port must be 1-65535, got {published}", "error")

@@ -63,8 +63,8 @@ def test_image_problem(image: str, problem: str | None) -> None:
                      ['f.yml: services.web.ports[0].mode: must be one of ingress, host; got "bridge"'], id="mode"),
         pytest.param(project({"deploy": {"endpoint_mode": "DNSRR"}, "ports": [{"target": 80, "mode": "ingress"},
                                                                            {"target": 81, "mode": "host"}]}),
-                     ["f.yml: services.web.ports[0]: a port in ingress mode can't be used with deploy.endpoint_mode "
-                      "dnsrr; publish it with mode: host"], id="dnsrr with ingress port"),
+                     ["f.yml: services.web.deploy.endpoint_mode: dnsrr can't be used with ports in ingress mode "
+                      "(ports[0]); publish them with mode: host or use vip"], id="dnsrr with ingress port"),
         pytest.param(project({"deploy": {"mode": "daemon"}}),
                      ['f.yml: services.web.deploy.mode: unknown mode "daemon"; use replicated, global, '
                       "replicated-job or global-job"], id="unknown mode"),
