@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from typing import Any
 
 from composeswarm.convert.failure import ConvertError
 from composeswarm.convert.units import duration_or_none
+from composeswarm.convert.words import split_words
 
 CAP_ALL = "ALL"
 CAP_RESET = "RESET"
@@ -57,11 +57,11 @@ def convert_extra_hosts(hosts: Mapping[str, Any] | list[Any] | None) -> list[str
 
 
 def shell_words(value: Any) -> list[str] | None:
-    """`command`/`entrypoint`: a list as is, a string split the way a POSIX shell would, None if unset."""
+    """`command`/`entrypoint`: a list as is, a string split as google/shlex splits it, None if unset."""
     if value is None:
         return None
     if isinstance(value, str):
-        return shlex.split(value)
+        return split_words(value)
     return [str(v) for v in value]
 
 

@@ -329,16 +329,44 @@ def test_convert_matches_docker_stack_deploy(
         assert problems == [], f"{loader}: " + "\n".join(problems)
 
 
+# Fixtures the converter can read straight from YAML (no short syntax, env_file or interpolation):
+# they check the converter's own handling of raw forms, such as command strings.
+RAW_FIXTURES = {"command-strings.yml"}
+# Known gaps of another stage, seen through this test; remove an entry when the stage is fixed
+# (the test then fails to say so).
+KNOWN_LOADER_GAPS = {
+    ("command-strings.yml", "load_project"): "composeswarm.shape splits command strings with Python's shlex; "
+    "docker's loader uses google/shlex (composeswarm.convert.words.split_words follows it)",
+}
+
+
+def raw_project(path: Path) -> Project:
+    """The file itself as a Project, for fixtures written in the loader's output shape."""
+    tree = yaml.safe_load(path.read_text())
+    return Project(version=str(tree.get("version", "")), services=tree["services"], working_dir=str(path.parent),
+                   files=(str(path),))
+
+
 @pytest.mark.parametrize("fixture", FIXTURES)
 def test_convert_matches_docker_stack_deploy_on_fixture(
     fixture: str, docker: Docker, corpus_lock: None, stack_name: str
 ) -> None:
-    """Our every-key fixtures deploy with docker and convert to exactly what docker created."""
+    """Our fixtures deploy with docker and convert to exactly what docker created."""
     path = FIXTURES_DIR / fixture
     docker("stack", "deploy", "--resolve-image", "never", "--detach=true", "-c", str(path), stack_name, env=FIXTURE_ENV)
     live = Live(stack_name)
     assert live.services, "docker created no service"
-    for loader in _loaders():
-        desired = convert_project(_project(loader, docker, path, FIXTURE_ENV), stack_name)
-        problems = compare(desired, live)
-        assert problems == [], f"{loader}: " + "\n".join(problems)
+    loaders = _loaders() + (["raw"] if fixture in RAW_FIXTURES else [])
+    failures: dict[str, list[str]] = {}
+    for loader in loaders:
+        project = raw_project(path) if loader == "raw" else _project(loader, docker, path, FIXTURE_ENV)
+        problems = compare(convert_project(project, stack_name), live)
+        if problems:
+            failures[loader] = problems
+    gaps = {loader: reason for (name, loader), reason in KNOWN_LOADER_GAPS.items() if name == fixture}
+    unexpected = {loader: probs for loader, probs in failures.items() if loader not in gaps}
+    assert unexpected == {}, "\n".join(f"{loader}: {p}" for loader, probs in unexpected.items() for p in probs)
+    fixed = sorted(set(gaps) & set(loaders) - set(failures))
+    assert fixed == [], f"known gap fixed, remove it from KNOWN_LOADER_GAPS: {fixed}"
+    if gaps:
+        pytest.xfail("; ".join(f"{loader}: {reason}" for loader, reason in gaps.items()))

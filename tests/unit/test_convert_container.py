@@ -60,6 +60,9 @@ def test_convert_extra_hosts(hosts: Any, expected: list[str]) -> None:
     [
         pytest.param(["bundle", "exec", "thin"], ["bundle", "exec", "thin"], id="list kept"),
         pytest.param("sh -c 'echo hi'", ["sh", "-c", "echo hi"], id="string split like a shell"),
+        pytest.param("echo a#b # comment\nls", ["echo", "a#b", "ls"], id="# starts a comment only at a word start"),
+        pytest.param(r"""echo "a\$b" x\ y ''""", ["echo", "a$b", "x y", ""], id="escapes; empty quoted word kept"),
+        pytest.param("  ", [], id="only spaces"),
         pytest.param(None, None, id="unset"),
         pytest.param([], [], id="empty list"),
     ],
@@ -88,6 +91,20 @@ def test_shell_words(value: Any, expected: Any) -> None:
 )
 def test_convert_healthcheck(hc: Any, expected: Any) -> None:
     assert convert_healthcheck(hc) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("echo 'open", "EOF found when expecting closing quote", id="open single quote"),
+        pytest.param('echo "open', "EOF found when expecting closing quote", id="open double quote"),
+        pytest.param("echo trailing\\", "EOF found after escape character", id="trailing backslash"),
+    ],
+)
+def test_shell_words_errors(text: str, message: str) -> None:
+    with pytest.raises(ConvertError) as info:
+        shell_words(text)
+    assert info.value.message == message
 
 
 def test_healthcheck_disable_with_test() -> None:
