@@ -12,6 +12,7 @@ import pytest
 from composeswarm.convert import bind_ids, convert_project, normalize_image
 from composeswarm.convert.stored import as_stored
 from composeswarm.errors import InputError, Issue
+from composeswarm.errors import Path as Path_
 from composeswarm.model import Position, Project
 
 
@@ -105,7 +106,7 @@ def test_bind_ids_secrets_and_unknown_network() -> None:
 
 
 def test_errors_point_at_the_key_and_are_all_reported(tmp_path: Path) -> None:
-    positions = {
+    positions: dict[Path_, Position] = {
         ("services", "web", "deploy", "replicas"): Position("stack.yml", 7, 17),
         ("services", "web"): Position("stack.yml", 3, 3),
     }
