@@ -173,11 +173,9 @@ def assess(
         done = sum(1 for t in chosen.values() if _satisfied(t, one_shot, restart))
 
     failures = tuple(
-        _failure(name, t, nodes)
-        for t in sorted(history, key=lambda t: t.get("CreatedAt", ""))
-        if _state(t) in _FAILED and _after(t, anchor)
+        _failure(name, t, nodes) for t in _by_creation(history) if _state(t) in _FAILED and _after(t, anchor)
     )
-    note = _note(name, live, failures)
+    note = _note(name, live)
     update = service.get("UpdateStatus") or {}
     state = update.get("State")
     message = update.get("Message") or ""
@@ -200,7 +198,7 @@ def assess(
     if state == "updating" and failure_action != "continue":
         # swarm's updater judges failures of tasks it is rolling out; let it pause or roll back
         return result("waiting")
-    current_failures = [t for t in live if _state(t) in _FAILED and _after(t, anchor)]
+    current_failures = [t for t in _by_creation(live) if _state(t) in _FAILED and _after(t, anchor)]
     exhausted = _exhausted(spec, current_failures, restart)
     if exhausted:
         return result("failing", exhausted)
@@ -267,8 +265,14 @@ def _exhausted(spec: Json, failed: Sequence[Json], restart: str) -> str:
     return ""
 
 
-def _note(name: str, live: Sequence[Json], failures: Sequence[TaskFailure]) -> str:
-    """The first thing holding the service back: a pending task's reason, else the last failure."""
+def _by_creation(tasks: Iterable[Json]) -> list[Json]:
+    """Oldest first (parsed: the engine trims trailing zeros of fractions, so text does not sort)."""
+    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    return sorted(tasks, key=lambda t: parse_time(str(t.get("CreatedAt", ""))) or epoch)
+
+
+def _note(name: str, live: Sequence[Json]) -> str:
+    """What holds the service back: the first task not yet running whose status has an error."""
     for task in sorted(live, key=lambda t: (str(t.get("Slot", 0)), str(t.get("NodeID", "")))):
         err = (task.get("Status") or {}).get("Err")
         if err and _RANK.get(_state(task), 99) < _RANK["running"]:

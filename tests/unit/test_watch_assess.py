@@ -120,6 +120,17 @@ BEFORE = "2026-11-29T09:59:59.5Z"  # a task from before the service last changed
         ),
         pytest.param(
             service("s_w"),
+            [task("s_w", 1, "failed", "shutdown", err="task: non-zero exit (2)", created="2026-11-29T10:00:03Z"),
+             task("s_w", 1, "failed", "shutdown", err="task: non-zero exit (3)", created="2026-11-29T10:00:03.5Z"),
+             task("s_w", 1, "failed", "shutdown", err="task: non-zero exit (1)", created="2026-11-29T10:00:01Z")],
+            None, None,
+            ("failing",
+             'tasks keep failing: 3 tasks of the current version failed, the last one with "task: non-zero exit (3)"',
+             0, 1, "running", ""),
+            id="the last failure by time, not by text",
+        ),
+        pytest.param(
+            service("s_w"),
             [task("s_w", 1, "failed", "shutdown", err="task: non-zero exit (2)", created=BEFORE),
              task("s_w", 1, "rejected", "shutdown", err="No such image: x", created=BEFORE),
              task("s_w", 1, "failed", "shutdown", err="task: non-zero exit (2)", created="2026-11-29T10:00:01Z"),
