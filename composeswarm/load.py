@@ -27,9 +27,9 @@ STDIN_NAME = "<stdin>"
 
 
 def find_files(files: list[str] | None, cwd: str) -> list[str]:
-    """The -f files as given, or the first default file found in `cwd`."""
+    """The -f files as given (docker also splits `a.yml,b.yml`), or the first default file in `cwd`."""
     if files:
-        return list(files)
+        return [part for name in files for part in name.split(",") if part]
     for name in DEFAULT_FILES:
         if os.path.isfile(os.path.join(cwd, name)):
             return [name]

@@ -266,3 +266,10 @@ def test_positions_follow_expanded_and_merged_entries(tmp_path: Path) -> None:
     assert project.position(("services", "web", "ports", 1, "published")) == project.position(
         ("services", "web", "ports", 1)
     )
+
+
+def test_comma_separated_files(tmp_path: Path) -> None:
+    write(tmp_path, {"a.yml": WEB, "b.yml": "services:\n  web:\n    image: nginx:2\n"})
+    project, _ = load_project(["a.yml,b.yml"], cwd=str(tmp_path), environ={})
+    assert project.services["web"]["image"] == "nginx:2"
+    assert project.files == (str(tmp_path / "a.yml"), str(tmp_path / "b.yml"))
