@@ -63,6 +63,18 @@ def _configs(service: Mapping[str, Any], configs: Mapping[str, Any], ns: Namespa
     return refs
 
 
+def _credential_config_name(key: str, configs: list[dict[str, Any]], ns: Namespace) -> str:
+    """The engine name of the credential spec's config, found as docker finds it: a reference named
+    exactly `key`, else `<stack>_<key>`. A config with another `name:` is not found (docker's rule)."""
+    for candidate in (key, ns.scope(key)):
+        if any(c["ConfigName"] == candidate for c in configs):
+            return candidate
+    raise ConvertError(
+        ("credential_spec", "config"),
+        f"invalid credential spec: spec specifies config {key}, but no such config can be found",
+    )
+
+
 def _container_spec(
     name: str, service: Mapping[str, Any], project: _Sections, ns: Namespace
 ) -> dict[str, Any]:
@@ -86,8 +98,9 @@ def _container_spec(
     if service.get("user"):
         spec["User"] = str(service["user"])
     configs = _configs(service, project.configs, ns)
-    cred_config = next((c["ConfigName"] for c in configs if "Runtime" in c), None)
-    cred = _at(("credential_spec",), convert_credential_spec, service.get("credential_spec"), cred_config)
+    cred = _at(("credential_spec",), convert_credential_spec, service.get("credential_spec"), None)
+    if cred is not None and (service.get("credential_spec") or {}).get("config"):
+        cred["Config"] = _credential_config_name(str(service["credential_spec"]["config"]), configs, ns)
     spec["Privileges"] = {"CredentialSpec": cred, "SELinuxContext": None, "NoNewPrivileges": False}
     if service.get("init") is not None:
         spec["Init"] = bool(service["init"])

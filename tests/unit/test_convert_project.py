@@ -80,8 +80,8 @@ def test_service_labels(deploy_labels: Any, expected: dict[str, str]) -> None:
 
 
 def test_credential_spec_config_is_bound_to_its_id() -> None:
-    svc = {"image": "app", "credential_spec": {"config": "cred"}}
-    spec = convert_project(project({"web": svc}, configs={"cred": {"external": True, "name": "gmsa"}}), "st").services["st_web"]
+    svc = {"image": "app", "credential_spec": {"config": "gmsa"}}
+    spec = convert_project(project({"web": svc}, configs={"gmsa": {"external": True}}), "st").services["st_web"]
     container = spec["TaskTemplate"]["ContainerSpec"]
     assert container["Configs"] == [{"Runtime": {}, "ConfigID": "", "ConfigName": "gmsa"}]
     assert container["Privileges"]["CredentialSpec"] == {"Config": "gmsa", "File": "", "Registry": ""}
@@ -91,6 +91,34 @@ def test_credential_spec_config_is_bound_to_its_id() -> None:
     assert bound_container["Privileges"]["CredentialSpec"]["Config"] == "c1"
     assert bound["TaskTemplate"]["Networks"][0]["Target"] == "n1"
     assert spec["TaskTemplate"]["Networks"][0]["Target"] == "st_default", "bind_ids must not change its input"
+
+
+@pytest.mark.parametrize(
+    ("configs", "expected"),
+    [
+        pytest.param({"spec": {"file": "f"}}, "st_spec", id="docker: namespaced config"),
+        pytest.param({"spec": {"external": True}}, "spec", id="external config: its key"),
+        pytest.param({"spec": {"name": "spec", "file": "f"}}, "spec", id="name equal to the key"),
+    ],
+)
+def test_credential_spec_config_name(configs: dict[str, Any], expected: str, tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("{}")
+    svc = {"image": "app", "credential_spec": {"config": "spec"}}
+    proj = Project(version="3.8", services={"web": svc}, configs=configs, working_dir=str(tmp_path), files=("stack.yml",))
+    container = convert_project(proj, "st").services["st_web"]["TaskTemplate"]["ContainerSpec"]
+    assert container["Privileges"]["CredentialSpec"]["Config"] == expected
+
+
+def test_credential_spec_config_with_other_name_is_not_found() -> None:
+    """docker: missing-config-reference (a config whose name: differs from its key is not matched)."""
+    svc = {"image": "app", "credential_spec": {"config": "spec"}}
+    proj = project({"web": svc}, configs={"spec": {"external": True, "name": "gmsa"}})
+    with pytest.raises(InputError) as info:
+        convert_project(proj, "st")
+    assert str(info.value) == (
+        "stack.yml: services.web.credential_spec.config: "
+        "invalid credential spec: spec specifies config spec, but no such config can be found"
+    )
 
 
 def test_bind_ids_secrets_and_unknown_network() -> None:
