@@ -203,6 +203,22 @@ def _option_error(message: str) -> InputError:
 
 
 def _go_quote(text: str) -> str:
-    """Go's %q for the printable ASCII names docker shows."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """Go's %q (strconv.Quote): printable characters as they are, the rest escaped."""
+    out = ['"']
+    for char in text:
+        if char in ('"', "\\"):
+            out.append("\\" + char)
+        elif char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif char.isprintable():
+            out.append(char)
+        elif ord(char) < 0x80:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "".join(out) + '"'
 
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}

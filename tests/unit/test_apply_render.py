@@ -1,0 +1,94 @@
+"""The words of a deploy: docker's progress lines, the final line, JSON, partial failures, name checks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from composeswarm.apply import ApplyResult, Step
+from composeswarm.deploy import DeployResult, check_resolve_mode, check_stack_name
+from composeswarm.errors import InputError, PartialDeployError
+from composeswarm.plan import Plan
+from composeswarm.render.deploy import deploy_json, deploy_text, partial_json, partial_text, step_line
+
+
+@pytest.mark.parametrize(
+    ("step", "line"),
+    [
+        pytest.param(Step("network", "s_default", "create", "n1"), "Creating network s_default", id="network"),
+        pytest.param(Step("secret", "s_pw", "create", "x"), "Creating secret s_pw", id="secret"),
+        pytest.param(Step("config", "s_c", "update", "x"), "Updating config s_c", id="config update"),
+        pytest.param(Step("service", "s_web", "create", "abc"), "Creating service s_web", id="service create"),
+        pytest.param(Step("service", "s_web", "update", "abc"), "Updating service s_web (id: abc)", id="service update"),
+        pytest.param(Step("service", "s_web", "replace", "abc"), "Replacing service s_web", id="service replace"),
+        pytest.param(Step("service", "s_old", "remove", "abc"), "Removing service s_old", id="prune"),
+    ],
+)
+def test_step_lines(step: Step, line: str) -> None:
+    assert step_line(step) == line
+
+
+def result(steps: list[Step], applied: bool = True, warnings: list[str] | None = None) -> DeployResult:
+    plan = Plan("s", unchanged=(("network", "s_default"), ("service", "s_db")))
+    return DeployResult("s", plan, ApplyResult("s", steps) if applied else None, warnings=warnings or [])
+
+
+def test_text_of_a_deploy() -> None:
+    steps = [Step("service", "s_new", "create", "1"), Step("service", "s_web", "update", "2"),
+             Step("service", "s_old", "remove", "3")]
+    assert deploy_text(result(steps)) == (
+        "Creating service s_new\nUpdating service s_web (id: 2)\nRemoving service s_old\n"
+        "Stack s deployed: 1 created, 1 updated, 0 replaced, 1 removed, 2 unchanged\n"
+    )
+
+
+@pytest.mark.parametrize("applied", [pytest.param(False, id="nothing applied"), pytest.param(True, id="empty apply")])
+def test_text_when_up_to_date(applied: bool) -> None:
+    assert deploy_text(result([], applied)) == "Stack s is up to date: nothing to change\n"
+
+
+def test_json_of_a_deploy() -> None:
+    doc = json.loads(deploy_json(result([Step("service", "s_web", "update", "2")], warnings=["w\n"])))
+    assert doc == {"stack": "s", "applied": [{"kind": "service", "name": "s_web", "action": "update", "id": "2"}],
+                   "warnings": ["w\n"]}
+
+
+def test_partial_failure_views() -> None:
+    err = PartialDeployError("create service s_bad: refused", ["create network s_default"], ["create service s_bad"])
+    assert partial_text(err) == (
+        "error: create service s_bad: refused\napplied: create network s_default\n"
+        "not applied: create service s_bad\nrun the same command again to converge\n"
+    )
+    assert json.loads(partial_json("s", err)) == {
+        "stack": "s", "error": "create service s_bad: refused",
+        "applied": ["create network s_default"], "not_applied": ["create service s_bad"],
+    }
+    nothing = PartialDeployError("create network s_default: refused", [], ["create network s_default"])
+    assert partial_text(nothing).splitlines()[1] == "applied: nothing"
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        pytest.param("web", None, id="plain"),
+        pytest.param("my-stack_1", None, id="dashes and underscores"),
+        pytest.param("", 'invalid stack name: ""', id="empty"),
+        pytest.param("' '", "invalid stack name: \"' '\"", id="quotes and space (docker's own test)"),
+        pytest.param('\t"\n', 'invalid stack name: "\\t\\"\\n"', id="whitespace and quote"),
+    ],
+)
+def test_stack_name(name: str, error: str | None) -> None:
+    if error is None:
+        check_stack_name(name)
+        return
+    with pytest.raises(InputError) as info:
+        check_stack_name(name)
+    assert str(info.value) == error
+
+
+def test_resolve_mode() -> None:
+    assert [check_resolve_mode(m) for m in ("always", "changed", "never")] == ["always", "changed", "never"]
+    with pytest.raises(InputError) as info:
+        check_resolve_mode("Always")
+    assert str(info.value) == "Invalid option Always for flag --resolve-image"
