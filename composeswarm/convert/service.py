@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -42,10 +43,16 @@ def _at(path: tuple[str | int, ...], fn: Callable[..., R], *args: Any) -> R:
         raise exc.under(*path) from None
 
 
+_ANY_DIGEST = re.compile(r"^(sha256:)?[a-f0-9]{64}$")
+
+
 def check_image(image: Any) -> str:
-    """The image string, refused as docker 28.2 refuses it before deploying anything."""
+    """The image string, refused as docker 28.2 refuses it before deploying anything
+    (reference.ParseAnyReference: an image ID or `sha256:<id>` is accepted too)."""
     if not image:
         raise ConvertError((), "invalid image reference: no image specified")
+    if _ANY_DIGEST.match(str(image)):
+        return str(image)
     try:
         parse_image(str(image))
     except ConvertError as exc:

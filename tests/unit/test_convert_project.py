@@ -171,6 +171,26 @@ def test_undefined_volume_and_network_errors() -> None:
     assert str(info.value) == 'stack.yml: services.web.networks.n: undefined network "n"'
 
 
+@pytest.mark.parametrize(
+    ("image", "sent"),
+    [
+        pytest.param("a" * 64, "a" * 64, id="an image ID is a valid reference for docker 28.2"),
+        pytest.param("sha256:" + "b" * 64, "sha256:" + "b" * 64, id="a digest alone"),
+        pytest.param("docker.io/library/redis", "redis:latest", id="normalised in the spec"),
+    ],
+)
+def test_image_references_docker_accepts(image: str, sent: str) -> None:
+    spec = convert_project(project({"web": {"image": image}}), "st").services["st_web"]
+    assert (spec["TaskTemplate"]["ContainerSpec"]["Image"], spec["Labels"]["com.docker.stack.image"]) == (sent, image)
+
+
+def test_invalid_image_reference() -> None:
+    with pytest.raises(InputError) as info:
+        convert_project(project({"web": {"image": "Redis:7"}}), "st")
+    assert str(info.value) == ("stack.yml: services.web.image: invalid image reference: invalid reference format: "
+                               "repository name (library/Redis) must be lowercase")
+
+
 def test_normalize_image_is_exported() -> None:
     assert normalize_image("busybox") == "busybox:latest"
 
