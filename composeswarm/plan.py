@@ -330,7 +330,8 @@ class _Builder:
                 continue
             live_spec = current.get("Spec") or {}
             send = _to_send(spec, live_spec)
-            fields = self._diff(service_view(live_spec, self.network_names), service_view(send, self.network_names))
+            names = self._network_names_for(live_spec, send)
+            fields = self._diff(service_view(live_spec, names), service_view(send, names))
             if mode_of(live_spec) != mode_of(send):
                 self.services.append(
                     Change("service", name, "replace", fields, spec, current, reason="the mode cannot change in place")
@@ -344,6 +345,22 @@ class _Builder:
                 self.first.append(Change("service", name, "remove", live=live_by_name[name], reason="not in the file"))
             else:
                 self.notes.append(f"service {name} is not in the file; --prune removes it")
+
+    def _network_names_for(self, live: Json, desired: Json) -> Mapping[str, str]:
+        """ID -> name, plus one live target nobody could name paired with the one desired name left.
+
+        The engine stores `host` (an external network named host) as the ID of the predefined
+        swarm-scope network, which no network list shows; one unknown on each side is that pair.
+        """
+        live_targets = [str(n.get("Target")) for n in _networks(live)]
+        unknown = [t for t in live_targets if t not in self.network_names]
+        if len(unknown) != 1:
+            return self.network_names
+        known = {self.network_names[t] for t in live_targets if t in self.network_names}
+        left = [str(n.get("Target")) for n in _networks(desired) if n.get("Target") not in known]
+        if len(left) != 1:
+            return self.network_names
+        return {**self.network_names, unknown[0]: left[0]}
 
     def _bind_names(self, spec: Json) -> Json:
         """The spec with secret and config references pointing at their current (or new) versions."""
@@ -382,8 +399,16 @@ def _to_send(desired: Json, live: Json) -> Json:
     live_image = (live_task.get("ContainerSpec") or {}).get("Image")
     if image_label is not None and image_label == (live.get("Labels") or {}).get(IMAGE_LABEL) and live_image:
         task["ContainerSpec"] = dict(task.get("ContainerSpec") or {}, Image=live_image)
+        # the platforms resolved with that digest belong to it: dropping them would restart tasks
+        platforms = (live_task.get("Placement") or {}).get("Platforms")
+        if platforms and not (task.get("Placement") or {}).get("Platforms"):
+            task["Placement"] = dict(task.get("Placement") or {}, Platforms=platforms)
     send["TaskTemplate"] = task
     return send
+
+
+def _networks(spec: Mapping[str, Any]) -> list[Json]:
+    return list((spec.get("TaskTemplate") or {}).get("Networks") or [])
 
 
 def _current_version(base: str, versions: list[Json], digest: str | None, kind: str) -> Json | None:

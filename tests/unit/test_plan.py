@@ -198,3 +198,20 @@ def test_secret_without_digest_counts_as_unchanged() -> None:
 def test_versioned_name_respects_swarm_limit() -> None:
     name = versioned_name("s" * 70, "0123456789abcdef")
     assert (len(name), name[-11:]) == (64, "_0123456789")
+
+
+def test_unchanged_image_keeps_resolved_platforms() -> None:
+    live = stored(sent())
+    platforms = [{"Architecture": "amd64", "OS": "linux"}]
+    live["Spec"]["TaskTemplate"]["Placement"] = {"Platforms": platforms}
+    plan = make_plan(Desired(services={"st_web": sent()}), LiveStack("st", services=[live], networks=[NET]))
+    assert plan.changes == ()
+
+
+def test_host_network_id_nobody_lists_pairs_with_the_name() -> None:
+    spec = sent()
+    spec["TaskTemplate"]["Networks"] = [{"Target": "st_default", "Aliases": ["web"]}, {"Target": "host"}]
+    live = stored(spec)
+    live["Spec"]["TaskTemplate"]["Networks"] = [{"Target": "netid1", "Aliases": ["web"]}, {"Target": "swarmhostid"}]
+    plan = make_plan(Desired(services={"st_web": spec}), LiveStack("st", services=[live], networks=[NET]))
+    assert plan.changes == ()
