@@ -225,6 +225,9 @@ class _Builder:
                     f"network {net_name} differs from the file ({', '.join(differences)}); "
                     "networks are never updated (as with docker stack deploy): remove the stack to recreate it"
                 )
+        wanted = {str(body.get("Name") or name) for name, body in self.desired.networks.items()}
+        for net_name in sorted(set(live_by_name) - wanted):
+            self.notes.append(f"network {net_name} is no longer used by the files; it is left in place (as docker does)")
 
     # --- secrets and configs ------------------------------------------------------------------------
 

@@ -215,3 +215,21 @@ def test_host_network_id_nobody_lists_pairs_with_the_name() -> None:
     live["Spec"]["TaskTemplate"]["Networks"] = [{"Target": "netid1", "Aliases": ["web"]}, {"Target": "swarmhostid"}]
     plan = make_plan(Desired(services={"st_web": spec}), LiveStack("st", services=[live], networks=[NET]))
     assert plan.changes == ()
+
+
+@pytest.mark.parametrize(
+    ("body", "note"),
+    [
+        pytest.param(
+            {"Name": "st_default", "Driver": "overlay", "Labels": NET["Labels"], "Attachable": True},
+            "network st_default differs from the file (attachable False -> True); networks are never updated "
+            "(as with docker stack deploy): remove the stack to recreate it",
+            id="changed network is a note",
+        ),
+        pytest.param(None, "network st_default is no longer used by the files; it is left in place (as docker does)", id="unused network"),
+    ],
+)
+def test_networks_are_never_changed(body: Json | None, note: str) -> None:
+    desired = Desired(networks={"st_default": body} if body else {})
+    plan = make_plan(desired, LiveStack("st", networks=[NET]))
+    assert (plan.changes, plan.notes) == ((), (note,))
