@@ -81,6 +81,7 @@ class Normalizer:
     # --- helpers ---------------------------------------------------------------------------------
 
     def issue(self, path: Path, message: str, severity: Literal["error", "warning"] = "error") -> None:
+        """Record a problem at `path` (positioned at it or its nearest ancestor)."""
         probe = path
         pos = None
         while probe:
@@ -163,6 +164,7 @@ class Normalizer:
             out["external"] = True
 
     def network(self, name: str, entry: Tree) -> Tree:
+        """A top-level network as docker's LoadNetworks leaves it."""
         out: Tree = {}
         if "name" in entry:
             out["name"] = entry["name"]
@@ -184,6 +186,7 @@ class Normalizer:
         return out
 
     def volume(self, name: str, entry: Tree) -> Tree:
+        """A top-level volume as docker's LoadVolumes leaves it."""
         out: Tree = {}
         if "name" in entry:
             out["name"] = entry["name"]
@@ -232,9 +235,11 @@ class Normalizer:
         return out
 
     def secret(self, name: str, entry: Tree) -> Tree:
+        """A top-level secret (file made absolute, external name resolved)."""
         return self._file_object("secret", name, entry)
 
     def config(self, name: str, entry: Tree) -> Tree:
+        """A top-level config (file made absolute, external name resolved)."""
         return self._file_object("config", name, entry)
 
     # --- services --------------------------------------------------------------------------------
@@ -308,6 +313,7 @@ class Normalizer:
         return out
 
     def ports(self, value: list[Any], path: Path) -> list[Tree]:
+        """Short-syntax ports expanded to long syntax; long syntax copied without defaults."""
         out: list[Tree] = []
         for i, item in enumerate(value):
             if isinstance(item, dict):
@@ -331,6 +337,7 @@ class Normalizer:
         return out
 
     def volumes(self, value: list[Any], path: Path) -> list[Tree]:
+        """Service volumes in long syntax; bind sources made absolute."""
         out: list[Tree] = []
         for i, item in enumerate(value):
             if isinstance(item, dict):

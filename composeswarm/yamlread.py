@@ -128,9 +128,6 @@ class _Builder:
         self.alias_nodes = 0
         self.in_alias = False
 
-    def pos(self, node: Node) -> Position:
-        return Position(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
-
     def issue(self, node: Node, path: Path, message: str) -> None:
         mark = node.start_mark
         self.issues.append(Issue(self.file, mark.line + 1, mark.column + 1, path, message))
