@@ -123,7 +123,7 @@ def test_mode_change_is_a_replace() -> None:
 
 @pytest.mark.parametrize("prune", [pytest.param(False, id="kept"), pytest.param(True, id="pruned")])
 def test_service_not_in_file(prune: bool) -> None:
-    live = LiveStack("st", services=[stored(sent("st_old"))], networks=[NET])
+    live = LiveStack("st", services=[stored(sent("st_old"))])
     plan = make_plan(Desired(), live, prune=prune)
     assert [(c.action, c.name) for c in plan.changes] == ([("remove", "st_old")] if prune else [])
     assert plan.notes == (() if prune else ("service st_old is not in the file; --prune removes it",))
