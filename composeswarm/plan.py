@@ -377,6 +377,11 @@ class _Builder:
                 container[key] = [
                     dict(ref, **{ref_key: renamed.get(ref.get(ref_key), ref.get(ref_key))}) for ref in container[key]
                 ]
+        privileges = container.get("Privileges") or {}
+        cred = privileges.get("CredentialSpec") or {}
+        if cred.get("Config") in self.renamed["config"]:  # a credential-spec config follows its rotation too
+            cred = dict(cred, Config=self.renamed["config"][cred["Config"]])
+            container["Privileges"] = dict(privileges, CredentialSpec=cred)
         task = dict(spec["TaskTemplate"], ContainerSpec=container)
         return dict(spec, TaskTemplate=task)
 

@@ -233,3 +233,21 @@ def test_networks_are_never_changed(body: Json | None, note: str) -> None:
     desired = Desired(networks={"st_default": body} if body else {})
     plan = make_plan(desired, LiveStack("st", networks=[NET]))
     assert (plan.changes, plan.notes) == ((), (note,))
+
+
+def test_rotated_credential_spec_config_follows() -> None:
+    new_name = versioned_name("st_cred", content_digest(b"new"))
+    spec = sent(container={
+        "Configs": [{"Runtime": {}, "ConfigID": "", "ConfigName": "st_cred"}],
+        "Privileges": {"CredentialSpec": {"Config": "st_cred"}, "SELinuxContext": None},
+    })
+    live_spec = stored(spec)
+    live_spec["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"][0]["ConfigID"] = "cid"
+    live_spec["Spec"]["TaskTemplate"]["ContainerSpec"]["Privileges"]["CredentialSpec"]["Config"] = "cid"
+    old_config = {"ID": "cid", "Version": {"Index": 3}, "Spec": {"Name": "st_cred", "Labels": {}, "Data": "b2xk"}}
+    desired = Desired(configs={"st_cred": {"Name": "st_cred", "Labels": {}, "Data": b"new"}}, services={"st_web": spec})
+    plan = make_plan(desired, LiveStack("st", services=[live_spec], networks=[NET], configs=[old_config]))
+    assert plan.changes[1].fields == (
+        FieldChange("credential_spec.config", "st_cred", new_name),
+        FieldChange("configs[0].source", "st_cred", new_name),
+    )
