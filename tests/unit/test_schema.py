@@ -140,3 +140,49 @@ def test_schemas_are_generated_from_the_description() -> None:
 def test_top_level_keys_per_version(version: str, key: str, present: bool) -> None:
     data = json.loads((SCHEMAS / f"config_schema_v{version}.json").read_text())
     assert (key in data["properties"]) is present
+
+
+def _mutations(seed: int, count: int) -> list[dict[str, Any]]:
+    """Documents derived from tests/data/merge/*.yml by one random edit each (seeded)."""
+    import copy
+    import random
+
+    from composeswarm.yamlread import read_yaml
+
+    data_dir = Path(__file__).resolve().parents[1] / "data" / "merge"
+    docs = [read_yaml(p.read_text(), p.name).data for p in sorted(data_dir.glob("*.yml"))]
+    values: list[Any] = [None, True, 1, 1.5, "x", "10s", "80:80", [], {}, ["a"], {"a": 1}, [1], -5]
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        doc = copy.deepcopy(rng.choice(docs))
+        paths: list[tuple[Any, ...]] = []
+        stack: list[tuple[tuple[Any, ...], Any]] = [((), doc)]
+        while stack:
+            path, node = stack.pop()
+            if path:
+                paths.append(path)
+            items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+            stack.extend((path + (k,), v) for k, v in items)
+        path = rng.choice(paths)
+        parent: Any = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        if isinstance(parent, dict) and rng.random() < 0.3:
+            parent[f"{path[-1]}x"] = parent.pop(path[-1])
+        else:
+            parent[path[-1]] = rng.choice(values)
+        out.append(doc)
+    return out
+
+
+@pytest.mark.parametrize("version", ["3.0", "3.4", "3.13"])
+def test_fast_path_agrees_on_random_edits(version: str) -> None:
+    from jsonschema import Draft7Validator
+
+    fast = schema._fast(version)
+    assert fast is not None
+    slow = Draft7Validator(schema._schema(version), format_checker=schema._validator(version).format_checker)
+    disagree = [doc for doc in _mutations(11, 300) if fast({**doc, "version": version}) !=
+                slow.is_valid({**doc, "version": version})]
+    assert disagree == []
