@@ -17,7 +17,8 @@ redeploy of an unchanged file plan zero changes:
   aliases, constraints, capabilities, ulimits);
 - units: durations in nanoseconds become Go duration strings (`1m30s`), CPUs become `0.5`;
 - the image: the `com.docker.stack.image` label (the image as written in the file) stands for the
-  image; `ContainerSpec.Image` may carry a digest the engine pinned, which the plan keeps (§5.3).
+  image; `ContainerSpec.Image` is in the view only when pinned to a digest (the plan keeps the live
+  pin for an unchanged label unless the registry was asked again, docker §5.3).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 STACK_LABEL = "com.docker.stack.namespace"
 IMAGE_LABEL = "com.docker.stack.image"
+PINNED = "TaskTemplate.ContainerSpec.Image"  # in a view only when it carries a digest
 
 Json = dict[str, Any]
 View = dict[str, Any]
@@ -121,6 +123,8 @@ def service_view(spec: Mapping[str, Any], network_names: Mapping[str, str] | Non
 
     image = container.pop("Image", None)
     view["image"] = labels.pop(IMAGE_LABEL, None) or image
+    if image and "@" in str(image):
+        view[PINNED] = image
     _put_map(view, "deploy.labels", labels)
     _container(view, container)
     _task(view, task, network_names or {})

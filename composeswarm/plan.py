@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from composeswarm.normalize import IMAGE_LABEL, mode_of, service_view
+from composeswarm.normalize import IMAGE_LABEL, PINNED, mode_of, service_view
 
 if TYPE_CHECKING:
     from composeswarm.engine import LiveStack
@@ -387,12 +387,16 @@ class _Builder:
 
     def _diff(self, before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
         out = []
+        if before.get("image") != after.get("image"):  # the written image says it; the pinned one is detail
+            before = {k: v for k, v in before.items() if k != PINNED}
+            after = {k: v for k, v in after.items() if k != PINNED}
         for path in _ordered_union(before, after):
             old, new = before.get(path), after.get(path)
             if old is None and path in ENGINE_MAY_DROP:
                 continue  # an older engine ignores the field: sending it again changes nothing
             if old != new:
-                out.append(FieldChange(path, old, new, sensitive=not self.show_sensitive and is_sensitive(path)))
+                shown = "image" if path == PINNED else path  # same written image, a new digest
+                out.append(FieldChange(shown, old, new, sensitive=not self.show_sensitive and is_sensitive(path)))
         return tuple(out)
 
 
@@ -405,7 +409,10 @@ def _to_send(desired: Json, live: Json) -> Json:
         task["ForceUpdate"] = live_task["ForceUpdate"]
     image_label = (desired.get("Labels") or {}).get(IMAGE_LABEL)
     live_image = (live_task.get("ContainerSpec") or {}).get("Image")
-    if image_label is not None and image_label == (live.get("Labels") or {}).get(IMAGE_LABEL) and live_image:
+    desired_image = str((task.get("ContainerSpec") or {}).get("Image") or "")
+    # An image the registry just pinned (--resolve-image always) is sent as resolved: a moved tag rolls.
+    unpinned = "@" not in desired_image
+    if image_label is not None and image_label == (live.get("Labels") or {}).get(IMAGE_LABEL) and live_image and unpinned:
         task["ContainerSpec"] = dict(task.get("ContainerSpec") or {}, Image=live_image)
         # the platforms resolved with that digest belong to it: dropping them would restart tasks
         platforms = (live_task.get("Placement") or {}).get("Platforms")

@@ -251,3 +251,22 @@ def test_rotated_credential_spec_config_follows() -> None:
         FieldChange("credential_spec.config", "st_cred", new_name),
         FieldChange("configs[0].source", "st_cred", new_name),
     )
+
+
+@pytest.mark.parametrize(
+    ("desired_image", "fields"),
+    [
+        pytest.param("local/busybox:1", (), id="not asked again: the live pin stays"),
+        pytest.param("local/busybox:1@sha256:" + "a" * 64, (), id="asked again: same digest"),
+        pytest.param(
+            "local/busybox:1@sha256:" + "c" * 64,
+            (FieldChange("image", "local/busybox:1@sha256:" + "a" * 64, "local/busybox:1@sha256:" + "c" * 64),),
+            id="asked again: the tag moved",
+        ),
+    ],
+)
+def test_resolved_digest_under_an_unchanged_label(desired_image: str, fields: tuple[FieldChange, ...]) -> None:
+    desired_spec = sent()
+    desired_spec["TaskTemplate"]["ContainerSpec"]["Image"] = desired_image
+    plan = make_plan(Desired(services={"st_web": desired_spec}), LiveStack("st", services=[stored(sent())], networks=[NET]))
+    assert tuple(f for c in plan.changes for f in c.fields) == fields
