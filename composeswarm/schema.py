@@ -386,7 +386,11 @@ def _since(key: str, schema_path: tuple[Any, ...]) -> str | None:
     """The first compose version whose schema allows `key` at the same place, if any."""
     for version in VERSIONS:
         node = _at(_schema(version), schema_path)
-        if node is not None and key in node.get("properties", {}):
+        if node is None:
+            continue
+        if key in node.get("properties", {}):
+            return version
+        if key.startswith("x-") and "^x-" in node.get("patternProperties", {}):
             return version
     return None
 

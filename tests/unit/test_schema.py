@@ -55,6 +55,9 @@ def test_normalize_version(raw: object, version: str | None) -> None:
         pytest.param(web(init=True), "3.6",
                      ["f.yml: services.web.init: unknown key 'init': it needs compose format 3.7 or later "
                       '(set version: "3.7")'], id="key from a later version"),
+        pytest.param({"services": {}, "x-defaults": {}}, "3.2",
+                     ["f.yml: x-defaults: unknown key 'x-defaults': it needs compose format 3.4 or later "
+                      '(set version: "3.4")'], id="extension needs 3.4"),
         pytest.param(web(command=5), "3.13",
                      ['f.yml: services.web.command: must be a string or a list, not an integer 5 (quote it: "5")'], id="type union"),
         pytest.param(web(labels={"a": ["x"]}), "3.13",
