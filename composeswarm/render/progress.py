@@ -190,7 +190,9 @@ class ProgressRenderer:
 
     def report(self) -> None:
         """Print the final report (nothing when no service was watched)."""
-        outcomes = list(self.outcomes.values())
+        # wave by wave, then by name: the order services resolved in is a race
+        wave_of = {name: i for i, wave in enumerate(self.waves) for name in wave}
+        outcomes = sorted(self.outcomes.values(), key=lambda o: (wave_of.get(o.service, len(self.waves)), o.service))
         for line in report_lines(outcomes, self.not_started()):
             self.stream.write(line + "\n")
         self.stream.flush()

@@ -138,3 +138,16 @@ def test_outcomes_json() -> None:
         {"service": "s_web", "id": "id-s_web", "outcome": "converged", "reason": "2/2 running", "elapsed": 12.34,
          "done": 2, "desired": 2, "unit": "running", "update_state": None}
     ]
+
+
+def test_report_lists_services_wave_by_wave_then_by_name() -> None:
+    out = io.StringIO()
+    with ProgressRenderer(out, plain=True, waves=[["s_db", "s_cache"], ["s_web"]], now=lambda: NOON) as view:
+        for name in ("s_web", "s_db", "s_cache"):
+            view(outcome("converged", "1/1 running", name=name, elapsed=1.0))
+    assert out.getvalue().splitlines()[3:] == [
+        "rollout: 3 converged",
+        "  s_cache  converged  1/1 running  (1.0 s)",
+        "  s_db     converged  1/1 running  (1.0 s)",
+        "  s_web    converged  1/1 running  (1.0 s)",
+    ]
