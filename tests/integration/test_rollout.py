@@ -143,6 +143,31 @@ def test_service_healthy_waits_for_the_healthcheck(tmp_path: Path, stack_name: s
     assert "db: 0/1 running" in run.stderr
 
 
+def test_a_wave_is_watched_at_once(tmp_path: Path, stack_name: str) -> None:
+    """Four services that each take 4 s to become healthy, and a global one: about 4 s, not 16."""
+    slow = """
+  {name}:
+    <<: *svc
+    command: ["sh", "-c", "sleep 4; touch /healthy; exec sleep 100000"]
+    healthcheck: {{test: ["CMD-SHELL", "test -f /healthy"], interval: 1s, retries: 30}}
+"""
+    file = write(tmp_path, "".join(slow.format(name=n) for n in ("s1", "s2", "s3", "s4")) + """
+  g:
+    <<: *svc
+    deploy: {mode: global}
+""")
+    run = deploy(stack_name, file, "--timeout", TIMEOUT)
+    assert run.code == 0, run.stderr
+    nodes = engine_nodes()
+    assert [line.split()[:3] for line in run.stderr.splitlines()[-6:]] == [
+        ["rollout:", "5", "converged"],
+        [f"{stack_name}_g", "converged", f"{nodes}/{nodes}"],
+        *[[f"{stack_name}_s{i}", "converged", "1/1"] for i in range(1, 5)],
+    ]
+    waited = [float(line.rsplit("(", 1)[1].split()[0]) for line in run.stderr.splitlines()[-4:]]
+    assert max(waited) < 12, run.stderr
+
+
 def test_one_shot_services_complete_and_the_wait_ends(tmp_path: Path, stack_name: str) -> None:
     file = write(tmp_path, """
   job:
