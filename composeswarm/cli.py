@@ -140,7 +140,10 @@ def _connect(context: Optional[str]) -> Engine:
 
 @app.command("ls")
 def ls_cmd(output: OutputOpt = "text", context: ContextOpt = None) -> None:
-    """List stacks (deployed by composeswarm or docker stack deploy) with their service counts."""
+    """List stacks with their service counts.
+
+    Stacks deployed by composeswarm and by `docker stack deploy` alike (the namespace label).
+    """
 
     def body() -> int:
         from composeswarm import stacks
@@ -156,7 +159,10 @@ def ls_cmd(output: OutputOpt = "text", context: ContextOpt = None) -> None:
 
 @app.command("services")
 def services_cmd(stack: StackArg, output: OutputOpt = "text", context: ContextOpt = None) -> None:
-    """List the services of a stack: mode, replicas running/desired, image, ports."""
+    """List the services of a stack.
+
+    Mode, replicas running/desired, image and published ports, as `docker stack services`.
+    """
 
     def body() -> int:
         from composeswarm import stacks
@@ -180,7 +186,11 @@ def ps_cmd(
     output: OutputOpt = "text",
     context: ContextOpt = None,
 ) -> None:
-    """List the tasks of a stack: name, image, node, desired and current state, error."""
+    """List the tasks of a stack.
+
+    Name, image, node, desired and current state and error, as `docker stack ps`; the tasks
+    they replaced with --all.
+    """
 
     def body() -> int:
         from composeswarm import stacks
@@ -212,7 +222,11 @@ def logs_cmd(
     no_trunc: Annotated[bool, typer.Option("--no-trunc", help="Full task IDs in the prefixes.")] = False,
     context: ContextOpt = None,
 ) -> None:
-    """Show the logs of every service of a stack, merged in time order, prefixed per task."""
+    """Show a stack's logs, merged in time order.
+
+    Every service (or the ones named), each line prefixed with its task as `docker service logs`
+    prefixes it. --follow picks up tasks and services that start later; Ctrl-C ends it (exit 130).
+    """
 
     def body() -> int:
         import time
@@ -254,7 +268,11 @@ def rm_cmd(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for networks in use by stopping tasks.")] = 60.0,
     context: ContextOpt = None,
 ) -> None:
-    """Remove a stack: services, secrets, configs, then networks once its tasks are gone. Volumes stay."""
+    """Remove a stack and wait until it is gone.
+
+    Services, secrets, configs, then networks (retried while stopping tasks still use them), as
+    `docker stack rm`, then waits until the engine no longer lists them. Volumes stay.
+    """
 
     def body() -> int:
         from composeswarm import remove
