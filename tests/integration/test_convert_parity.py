@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -313,6 +314,7 @@ def test_convert_matches_docker_stack_deploy(
         # another test on this engine holds a published port; move only those ports and redeploy
         busy = busy_ports(stack_name)
         deployed = deploy_shifted(docker, path, env, stack_name, busy)
+        warnings.warn(f"{case}: published ports {sorted(busy)} are held by other stacks; deployed moved by {PORT_SHIFT}")
     live = Live(stack_name)
     for loader in _loaders():
         try:
