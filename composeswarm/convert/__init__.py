@@ -17,6 +17,7 @@ from composeswarm.convert.namespace import LABEL_IMAGE, LABEL_NAMESPACE, Namespa
 from composeswarm.convert.network import convert_networks
 from composeswarm.convert.objects import convert_objects
 from composeswarm.convert.service import convert_service
+from composeswarm.convert.stored import as_stored
 from composeswarm.errors import InputError, Issue, Path
 from composeswarm.model import Project
 
@@ -27,6 +28,7 @@ __all__ = [
     "NetworkSpec",
     "ObjectSpec",
     "ServiceSpec",
+    "as_stored",
     "bind_ids",
     "convert_project",
     "normalize_image",
