@@ -1,0 +1,100 @@
+"""The deploy pipeline's engine checks (external networks, secrets, configs) against a fake engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import pytest
+
+from composeswarm.convert import DesiredStack
+from composeswarm.deploy import check_external_files, check_external_networks, live_refs
+from composeswarm.engine import Engine, LiveStack
+from composeswarm.errors import EngineError
+
+
+class FakeEngine:
+    """Networks by name; secrets and configs matched by name prefix, as the engine's filter does."""
+
+    def __init__(self, networks: dict[str, dict[str, Any]], secrets: Sequence[str] = (), configs: Sequence[str] = ()) -> None:
+        self.networks = networks
+        self.secrets = list(secrets)
+        self.configs = list(configs)
+        self.inspected: list[str] = []
+
+    def inspect_network(self, ident: str) -> dict[str, Any] | None:
+        self.inspected.append(ident)
+        return self.networks.get(ident)
+
+    def _list(self, names: list[str], pool: list[str]) -> list[dict[str, Any]]:
+        return [{"ID": f"id-{n}", "Spec": {"Name": n}} for n in pool if any(n.startswith(w) for w in names)]
+
+    def list_secrets(self, names: list[str] | None = None) -> list[dict[str, Any]]:
+        return self._list(names or [], self.secrets)
+
+    def list_configs(self, names: list[str] | None = None) -> list[dict[str, Any]]:
+        return self._list(names or [], self.configs)
+
+
+def engine(fake: FakeEngine) -> Engine:
+    return cast(Engine, fake)
+
+
+@pytest.mark.parametrize(
+    ("networks", "names", "result"),
+    [
+        pytest.param({"proxy": {"Id": "p1", "Scope": "swarm"}}, ["proxy"], {"proxy": "p1"}, id="swarm scope"),
+        pytest.param({}, ["host", "bridge", "none", "default", "container:x"], {}, id="built-ins never inspected"),
+        pytest.param({}, ["proxy"], 'network "proxy" is declared as external, but could not be found. You need to '
+                     "create a swarm-scoped network before the stack is deployed", id="missing"),
+        pytest.param({"proxy": {"Id": "p1", "Scope": "local"}}, ["proxy"], 'network "proxy" is declared as external, '
+                     'but it is not in the right scope: "local" instead of "swarm"', id="local scope"),
+    ],
+)
+def test_external_networks(networks: dict[str, Any], names: list[str], result: Any) -> None:
+    fake = FakeEngine(networks)
+    if isinstance(result, str):
+        with pytest.raises(EngineError) as info:
+            check_external_networks(engine(fake), names)
+        assert str(info.value) == result
+        return
+    assert check_external_networks(engine(fake), names) == result
+    assert fake.inspected == [n for n in names if n in networks]
+
+
+def service(name: str, secrets: Sequence[str] = (), configs: Sequence[str] = ()) -> dict[str, Any]:
+    return {"Name": name, "TaskTemplate": {"ContainerSpec": {
+        "Secrets": [{"SecretName": s} for s in secrets], "Configs": [{"ConfigName": c} for c in configs]}}}
+
+
+@pytest.mark.parametrize(
+    ("secrets", "configs", "result"),
+    [
+        pytest.param(["ext", "ext_longer"], ["conf"], ({"ext": "id-ext"}, {"conf": "id-conf"}), id="exact names only"),
+        pytest.param(["ext_longer"], ["conf"], "service s_web: secret not found: ext", id="missing secret"),
+        pytest.param(["ext"], [], "service s_web: config not found: conf", id="missing config"),
+    ],
+)
+def test_external_files(secrets: list[str], configs: list[str], result: Any) -> None:
+    desired = DesiredStack(
+        stack="s", external_secrets=["ext", "unused"], external_configs=["conf"],
+        services={"s_db": service("s_db"), "s_web": service("s_web", ["ext"], ["conf"])},
+    )
+    fake = FakeEngine({}, secrets, configs)
+    if isinstance(result, str):
+        with pytest.raises(EngineError) as info:
+            check_external_files(engine(fake), desired)
+        assert str(info.value) == result
+        return
+    assert check_external_files(engine(fake), desired) == result
+
+
+def test_live_refs() -> None:
+    live = LiveStack(
+        stack="s",
+        networks=[{"Name": "s_default", "Id": "n1"}],
+        secrets=[{"ID": "s1", "Spec": {"Name": "s_pw"}}],
+        configs=[{"ID": "c1", "Spec": {"Name": "s_conf"}}],
+    )
+    refs = live_refs(live)
+    assert (refs.networks, refs.secrets, refs.configs) == ({"s_default": "n1"}, {"s_pw": "s1"}, {"s_conf": "c1"})
