@@ -136,7 +136,12 @@ def since_param(value: str, now: float) -> str:
         ns = parse_time_ns(f"{date}T{clock}.{frac or '0'}{zone}")
         return f"{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"
     raise InputError(
-        [Issue("", None, None, (), f"--since must be a duration like 10m, a time like 2026-01-02T13:23:37Z or a Unix time, got {value!r}")]
+        [
+            Issue(
+                "", None, None, (),
+                f"--since must be a duration like 10m, a time like 2026-01-02T13:23:37Z or a Unix time, got {value!r}",
+            )
+        ]
     )
 
 
@@ -215,7 +220,12 @@ class TaskNames:
             self._load_nodes()
             self.nodes.setdefault(record.node_id, record.node_id)
         prefix = task_prefix(
-            name, self.slots[record.task_id], record.task_id, self.nodes[record.node_id], slot_width(service), self.no_trunc
+            name,
+            self.slots[record.task_id],
+            record.task_id,
+            self.nodes[record.node_id],
+            slot_width(service),
+            self.no_trunc,
         )
         return LogLine(record, name, prefix)
 
@@ -284,7 +294,12 @@ def stream_stack_logs(
             for stream, payload in gateway.service_log_frames(
                 service_id, follow=opts.follow, tail=opts.tail, since=opts.since
             ):
-                inbox.put(("record", service_id, parse_frame(stream, payload)))
+                try:
+                    record = parse_frame(stream, payload)
+                except ValueError as exc:
+                    what = f"read logs of service {service_id}: unreadable line {payload[:80]!r}"
+                    raise EngineError(f"{what}: {exc}") from exc
+                inbox.put(("record", service_id, record))
         except EngineError as exc:
             if not (opts.follow and exc.status == 404):  # following, a service may go away: its stream ends
                 inbox.put(("error", service_id, exc))

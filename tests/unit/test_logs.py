@@ -348,3 +348,13 @@ def test_following_a_service_that_is_gone_ends_its_stream_quietly() -> None:
     stream_stack_logs(gateway, "st", LogOptions(follow=True, poll=0.05, delay=0.0), sink, stop)
     gateway.release.set()
     assert [line.record.text for line in lines] == ["w"]
+
+
+def test_unreadable_frame_is_an_engine_error() -> None:
+    gateway = FakeGateway([_service("svcweb", "st_web")], {"svcweb": [(1, b"not-a-time oops hello\n")]})
+    with pytest.raises(EngineError) as info:
+        _collect(gateway, LogOptions())
+    assert str(info.value) == (
+        "read logs of service svcweb: unreadable line b'not-a-time oops hello\\n': "
+        "log details without '=': 'oops'"
+    )
