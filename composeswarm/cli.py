@@ -358,14 +358,13 @@ def deploy_cmd(
         )
         try:
             with progress:
-                result = deploy(opts, engine=engine, wait=waiter)
+                result = deploy(opts, engine=engine, wait=waiter, on_loaded=print_issues if fmt == "text" else None)
         except errors.PartialDeployError as exc:
             if output == "json":
                 typer.echo(view.partial_json(stack, exc), nl=False)
             sys.stderr.write(view.partial_text(exc))
             return errors.EXIT_ERROR
         if output == "text":
-            print_issues(result.load_warnings)
             sys.stderr.write(view.notes_text(result))
         if dry_run:
             from composeswarm.render.plan import render_plan

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -73,8 +73,12 @@ def deploy(
     *,
     engine: Engine | None = None,
     wait: Wait | None = None,
+    on_loaded: Callable[[list[Issue]], None] | None = None,
 ) -> DeployResult:
-    """Deploy (or with dry_run, only plan) the stack; PartialDeployError when the engine refuses a call."""
+    """Deploy (or with dry_run, only plan) the stack; PartialDeployError when the engine refuses a call.
+
+    `on_loaded` gets the files' warnings as soon as they are read (docker prints them before any call).
+    """
     from composeswarm.convert import convert_project
     from composeswarm.load import load_project
     from composeswarm.order import waves as make_waves
@@ -84,6 +88,8 @@ def deploy(
     check_stack_name(opts.stack)
     mode = check_resolve_mode(opts.resolve_image)
     project, load_warnings = load_project(opts.files or [], opts.env_files or [])
+    if on_loaded is not None:
+        on_loaded(list(load_warnings))
     desired = convert_project(project, opts.stack)
     waves = make_waves(project, opts.stack)
 
