@@ -88,6 +88,9 @@ def ignored_keys(data: Mapping[str, Any], file: str, positions: Mapping[Path, Po
                 report(path, f"ignored: docker stack deploy does not support '{key}'", "warning")
             elif key in DEPRECATED:
                 report(path, f"ignored: {DEPRECATED[key]}", "warning")
+            elif key == "oom_score_adj":
+                report(path, "ignored: docker 28.2 never reads oom_score_adj (its loader drops the key "
+                       "silently), so the service keeps the default", "warning")
             elif key == "tmpfs":
                 # docker drops it without a word; say so (composeswarm extension)
                 report(path, "ignored: swarm services have no tmpfs option (docker drops it silently); "

@@ -182,7 +182,8 @@ class Normalizer:
             out["attachable"] = True
         if entry.get("labels") is not None:
             out["labels"] = labels(entry["labels"])
-        _extras(entry, out)
+        if out.get("external"):
+            _extras(entry, out)  # docker keeps x-* of external networks only (LoadNetworks)
         return out
 
     def volume(self, name: str, entry: Tree) -> Tree:
@@ -204,7 +205,9 @@ class Normalizer:
             out["driver_opts"] = {k: go_sprint(v) for k, v in sorted(entry["driver_opts"].items())}
         if entry.get("labels") is not None:
             out["labels"] = labels(entry["labels"])
-        _extras(entry, out)
+        if out.get("external"):
+            _extras(entry, out)  # docker keeps x-* of external volumes only (LoadVolumes)
+            out.pop("x-cluster-spec", None)
         if isinstance(entry.get("x-cluster-spec"), dict):
             out["x-cluster-spec"] = _cluster_spec(entry["x-cluster-spec"])
         return out
@@ -224,14 +227,14 @@ class Normalizer:
         else:
             # docker makes even a missing file absolute, i.e. the working folder (checks.py reports it)
             out["file"] = self.abspath(entry.get("file") or "")
+        if entry.get("labels") is not None:
+            out["labels"] = labels(entry["labels"])
+        _extras(entry, out)  # printed before driver, as in docker's FileObjectConfig
         for key in ("driver", "driver_opts", "template_driver"):
             if entry.get(key):
                 out[key] = (
                     {k: go_sprint(v) for k, v in entry[key].items()} if key == "driver_opts" else entry[key]
                 )
-        if entry.get("labels") is not None:
-            out["labels"] = labels(entry["labels"])
-        _extras(entry, out)
         return out
 
     def secret(self, name: str, entry: Tree) -> Tree:
@@ -249,6 +252,8 @@ class Normalizer:
         base: Path = ("services", name)
         out: Tree = {}
         for key, value in svc.items():
+            if key in DROPPED_BY_DOCKER:
+                continue
             handler = _SERVICE_KEYS.get(key)
             if value is None and key not in ("pid",):
                 continue
@@ -374,6 +379,9 @@ SERVICE_ORDER = (
     "privileged read_only restart secrets security_opt shm_size stdin_open stop_grace_period stop_signal sysctls "
     "tmpfs tty ulimits user oom_score_adj userns_mode volumes working_dir"
 ).split()
+# Keys the 3.x schema allows but docker 28.2's loader never reads (its struct tag has no name, so
+# mapstructure looks for "oomscoreadj"); they never reach the engine.
+DROPPED_BY_DOCKER = ("oom_score_adj",)
 _UPDATE = ("parallelism", "delay", "failure_action", "monitor", "max_failure_ratio", "order")
 _NESTED_ORDER: dict[str, tuple[str, ...]] = {
     "build": ("context", "dockerfile", "args", "labels", "cache_from", "extra_hosts", "network", "target"),

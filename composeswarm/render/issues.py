@@ -53,7 +53,7 @@ def ok_line(project: Project, warnings: int) -> str:
 
 def render_config(project: Project, fmt: str) -> str:
     """The resolved project as `docker stack config` prints it (yaml) or as JSON."""
-    data = _sorted_maps(_docker_units(project.to_dict()), ())
+    data = _sorted_maps(_omit_empty(_docker_units(project.to_dict())), ())
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     import yaml
@@ -239,4 +239,66 @@ def _docker_units(data: dict[str, Any]) -> dict[str, Any]:
             for key in ("required_bytes", "limit_bytes"):
                 if isinstance(capacity.get(key), str):
                     capacity[key] = ram_in_bytes(capacity[key])
+    return out
+
+
+# --- docker's omitempty: zero values of non-pointer struct fields are not printed ----------------
+
+# Fields that are pointers in docker's types: printed even when zero (`replicas: 0`, `init: false`).
+_POINTER_FIELDS = {
+    "replicas", "parallelism", "max_attempts", "retries", "init", "mode", "delay", "window", "timeout",
+    "interval", "start_period", "start_interval", "stop_grace_period", "limits", "reservations", "bind",
+    "volume", "tmpfs", "update_config", "rollback_config", "restart_policy", "healthcheck", "logging",
+    "credential_spec", "resources", "placement", "deploy", "build",
+}
+# Durations that are plain values (not pointers) in docker's UpdateConfig.
+_PLAIN_DURATIONS = {("update_config", "delay"), ("update_config", "monitor"), ("rollback_config", "delay"),
+                    ("rollback_config", "monitor")}
+# Mappings of names: their null or empty values are data, not empty fields.
+_NAME_MAPS = {"environment", "labels", "args", "sysctls", "options", "driver_opts", "networks", "extra_hosts"}
+
+
+def _zero(value: Any) -> bool:
+    return value is False or value is None or value == "" or value == 0 or value == [] or value == {}
+
+
+def _omit_fields(tree: dict[str, Any], parent: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if key.startswith("x-"):
+            out[key] = value
+            continue
+        if isinstance(value, dict) and key not in _NAME_MAPS:
+            value = _omit_fields(value, key)
+        elif isinstance(value, list):
+            value = [_omit_fields(v, key) if isinstance(v, dict) else v for v in value]
+        if key in _NAME_MAPS or parent in ("ulimits",):
+            out[key] = value
+            continue
+        plain_duration = (parent, key) in _PLAIN_DURATIONS and value in ("0s", "0")
+        no_bytes = key in ("memory", "required_bytes", "limit_bytes") and value == "0"  # UnitBytes(0)
+        if plain_duration or no_bytes or (_zero(value) and key not in _POINTER_FIELDS):
+            continue
+        if key == "mode" and parent != "secrets" and parent != "configs" and value == "":
+            continue
+        out[key] = value
+    return out
+
+
+def _omit_empty(data: dict[str, Any]) -> dict[str, Any]:
+    """The zero values docker leaves out when it prints (its types use omitempty)."""
+    out = dict(data)
+    services = {}
+    for name, svc in (data.get("services") or {}).items():
+        svc = _omit_fields(svc, "service")
+        limits = svc.get("ulimits")
+        if isinstance(limits, dict):
+            # a single 0 prints as an empty soft/hard struct, as docker's UlimitsConfig does
+            svc["ulimits"] = {k: ({} if v == 0 else {s: n for s, n in v.items() if n} if isinstance(v, dict) else v)
+                              for k, v in limits.items()}
+        services[name] = svc
+    out["services"] = services
+    for section in ("networks", "volumes", "secrets", "configs"):
+        if section in data:
+            out[section] = {k: _omit_fields(v or {}, section) for k, v in data[section].items()}
     return out

@@ -86,3 +86,32 @@ def test_json_output() -> None:
 def test_ok_line() -> None:
     p = Project(version="3.9", services={"a": {}, "b": {}}, networks={"n": {}}, files=("-",))
     assert ok_line(p, 2) == "ok: <stdin> (compose 3.9): 2 services, 1 network, 2 warnings"
+
+
+def test_zero_values_left_out_as_docker_does() -> None:
+    text = render_config(
+        project(
+            read_only=False, init=False, ulimits={"core": 0},
+            deploy={"replicas": 0, "update_config": {"parallelism": 0, "monitor": "0s", "max_failure_ratio": 0},
+                    "resources": {"limits": {"pids": 0, "memory": "0"}}},
+            healthcheck={"retries": 0, "disable": False},
+        ),
+        "yaml",
+    )
+    assert text == (
+        'version: "3.13"\n'
+        "services:\n"
+        "  web:\n"
+        "    image: x\n"
+        "    init: false\n"
+        "    ulimits:\n"
+        "      core: {}\n"
+        "    deploy:\n"
+        "      replicas: 0\n"
+        "      update_config:\n"
+        "        parallelism: 0\n"
+        "      resources:\n"
+        "        limits: {}\n"
+        "    healthcheck:\n"
+        "      retries: 0\n"
+    )

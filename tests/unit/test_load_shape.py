@@ -148,6 +148,7 @@ def service(svc: Tree, environ: dict[str, str] | None = None) -> Tree:
                      id="bind sources made absolute"),
         pytest.param("environment", ["A=1", "B"], {"A": "1", "B": None}, id="environment list"),
         pytest.param("x-meta", {"a": 1}, {"a": 1}, id="extension kept"),
+        pytest.param("oom_score_adj", 100, None, id="oom_score_adj dropped as docker 28.2 does"),
     ],
 )
 def test_service_keys(key: str, value: Any, expected: Any) -> None:
@@ -160,6 +161,10 @@ def test_service_keys(key: str, value: Any, expected: Any) -> None:
     [
         pytest.param("networks", None, {}, [], id="null network"),
         pytest.param("networks", {"external": True}, {"name": "n", "external": True}, [], id="external"),
+        pytest.param("networks", {"driver": "overlay", "x-a": 1}, {"driver": "overlay"}, [],
+                     id="x-* of a created network dropped as docker does"),
+        pytest.param("networks", {"external": True, "x-a": 1}, {"name": "n", "external": True, "x-a": 1}, [],
+                     id="x-* of an external network kept"),
         pytest.param(
             "networks", {"external": {"name": "real"}}, {"name": "real", "external": True},
             ["f.yml: networks.n.external.name: network.external.name is deprecated in favor of network.name"],
