@@ -290,11 +290,6 @@ def test_resolve_image_pins_digests_as_docker(tmp_path: Path, stack_name: str, r
     assert image_of(f"{stack_name}_a")[0] == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan.make_plan carries the live pinned image over whenever the image label is unchanged, "
-    "also under --resolve-image always; docker re-resolves the tag then (reported to the plan helper)",
-)
 def test_resolve_image_always_follows_a_moved_tag(tmp_path: Path, stack_name: str, registry: Registry) -> None:
     ref = f"{registry.address}/{random_name('csimg')}:1"
     push(registry, "local/busybox:1", ref)
