@@ -1,7 +1,8 @@
 """Carry out a Plan against the engine, in docker stack deploy's order; no printing.
 
-Networks first, then secrets and configs, then services (wave by wave when depends_on waves are
-given), then removals. Updates send the whole desired spec with the live version index and keep the
+Pruned services first (as docker: a renamed service's port must be free), then networks, secrets
+and configs, then services (wave by wave when depends_on waves are given), then the old versions of
+rotated secrets and configs. Updates send the whole desired spec with the live version index and keep the
 live TaskTemplate.ForceUpdate, as docker does. The first engine error stops the run and becomes a
 PartialDeployError saying what was applied and what was not; running the deploy again converges,
 because the next plan starts from what the engine then holds.
@@ -133,9 +134,9 @@ def _describe(change: Change) -> str:
 
 
 def _live_ids(plan: Plan, refs: Refs) -> None:
-    """IDs of objects the plan touches that already exist (an update keeps its ID)."""
+    """IDs of objects the plan updates in place (an update keeps its ID; a replace gets a new one)."""
     for change in plan.changes:
-        if change.live is None or change.action == "remove":
+        if change.live is None or change.action != "update":
             continue
         table = _table(refs, change.kind)
         if table is not None and change.live.get("ID"):
