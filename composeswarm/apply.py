@@ -67,6 +67,7 @@ class Step:
     name: str
     action: str
     ident: str = ""
+    note: str = ""  # e.g. "new version of s_pw" for a rotated secret
 
     def describe(self) -> str:
         """`create service s_web`: the words PartialDeployError lists."""
@@ -216,7 +217,11 @@ class _Run:
             # replace: a new version under a new name (swarm cannot change data); the plan lists
             # the old version's removal as a later step
             ident = create(spec)
-            self._record(change, change.action, ident)
+            # the plan names the version it replaces in its `name` field (or in `live`)
+            renamed = [f.before for f in change.fields if f.path == "name"]
+            old = str(renamed[0] if renamed else ((change.live or {}).get("Spec") or {}).get("Name") or "")
+            note = f"new version of {old}" if change.action == "replace" and old else ""
+            self._record(change, change.action, ident, note)
             table[change.name] = ident
             return
         # an update changes labels only; swarm refuses changed data ("only updates to Labels are
@@ -237,7 +242,7 @@ class _Run:
         else:
             self._remove_network(ident, change.name)
         if change.action == "remove":
-            self._record(change, "remove", ident)
+            self._record(change, "remove", ident, "old version" if change.part_of else "")
 
     def _remove_network(self, ident: str, name: str) -> None:
         deadline = time.monotonic() + NETWORK_REMOVE_RETRY_S
@@ -307,8 +312,8 @@ class _Run:
         warnings = self.engine.update_service(ident, _version(live), spec, auth)
         return Step("service", change.name, "update", ident), warnings
 
-    def _record(self, change: Change, action: str, ident: str) -> None:
-        self.result.applied.append(Step(change.kind, change.name, action, ident))
+    def _record(self, change: Change, action: str, ident: str, note: str = "") -> None:
+        self.result.applied.append(Step(change.kind, change.name, action, ident, note))
 
 
 def _desired(change: Change) -> Json:

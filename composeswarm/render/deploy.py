@@ -15,9 +15,14 @@ _VERBS = {"create": "Creating", "update": "Updating", "replace": "Replacing", "r
 
 def step_line(step: Step) -> str:
     """One line as docker stack deploy prints it (`Updating service s_web (id: …)`)."""
-    line = f"{_VERBS[step.action]} {step.kind} {step.name}"
+    verb = _VERBS[step.action]
+    if step.kind in ("secret", "config") and step.action == "replace":
+        verb = "Creating"  # a rotation creates the new version; the old one is removed later
+    line = f"{verb} {step.kind} {step.name}"
     if step.kind == "service" and step.action == "update":
         line += f" (id: {step.ident})"
+    elif step.note:
+        line += f" ({step.note})"
     return line
 
 
@@ -26,12 +31,10 @@ def deploy_text(result: DeployResult) -> str:
     if result.applied is None or not result.applied.applied:
         return f"Stack {result.stack} is up to date: nothing to change\n"
     lines = [step_line(s) for s in result.applied.applied]
-    counts = {action: 0 for action in _VERBS}
-    for step in result.applied.applied:
-        counts[step.action] += 1
+    counts = result.plan.summary()  # as the plan counts: a rotation's removal is part of its replace
     lines.append(
         f"Stack {result.stack} deployed: {counts['create']} created, {counts['update']} updated, "
-        f"{counts['replace']} replaced, {counts['remove']} removed, {len(result.plan.unchanged)} unchanged"
+        f"{counts['replace']} replaced, {counts['remove']} removed, {counts['unchanged']} unchanged"
     )
     return "\n".join(lines) + "\n"
 
@@ -41,7 +44,7 @@ def deploy_json(result: DeployResult) -> str:
     steps = result.applied.applied if result.applied is not None else []
     doc: dict[str, Any] = {
         "stack": result.stack,
-        "applied": [{"kind": s.kind, "name": s.name, "action": s.action, "id": s.ident} for s in steps],
+        "applied": [_step_json(s) for s in steps],
         "warnings": [str(w) for w in result.load_warnings] + list(result.warnings),
     }
     return json.dumps(doc, indent=2) + "\n"
@@ -55,6 +58,13 @@ def warnings_text(result: DeployResult) -> str:
 def notes_text(result: DeployResult) -> str:
     """What the plan wants the user to know without being a change (stderr)."""
     return "".join(f"note: {n}\n" for n in result.plan.notes)
+
+
+def _step_json(step: Step) -> dict[str, str]:
+    doc = {"kind": step.kind, "name": step.name, "action": step.action, "id": step.ident}
+    if step.note:
+        doc["note"] = step.note
+    return doc
 
 
 def partial_text(err: PartialDeployError) -> str:

@@ -323,3 +323,22 @@ def test_with_registry_auth(tmp_path: Path, stack_name: str, auth_registry: Regi
         assert image_of(f"{other}_a")[0] == ref
     finally:
         remove_stack(other)
+
+
+def test_changed_secret_is_rotated_not_refused(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, BASIC)
+    assert deploy(stack_name, file).returncode == 0
+    (tmp_path / "pw.txt").write_text("n3w s3cret\n")
+    run = deploy(stack_name, file)
+    s = stack_name
+    rotated = [n for n in objects(s) if n.startswith(f"secret {s}_pw_")]
+    assert len(rotated) == 1, objects(s)
+    new = rotated[0].split(" ", 1)[1]
+    a_id = service(f"{s}_a")["ID"]
+    assert (run.returncode, run.stdout) == (0, (
+        f"Creating secret {new} (new version of {s}_pw)\nUpdating service {s}_a (id: {a_id})\n"
+        f"Removing secret {s}_pw (old version)\n"
+        f"Stack {s} deployed: 0 created, 1 updated, 1 replaced, 0 removed, 3 unchanged\n"
+    )), run.stderr
+    refs = service(f"{s}_a")["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+    assert [(r["SecretName"], r["File"]["Name"]) for r in refs] == [(new, "pw")]

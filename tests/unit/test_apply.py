@@ -8,7 +8,7 @@ import pytest
 
 from composeswarm.apply import Refs, apply_plan
 from composeswarm.errors import PartialDeployError
-from composeswarm.plan import Change, Plan
+from composeswarm.plan import Change, FieldChange, Plan
 from tests.unit.apply_fakes import FakeGateway, bind_names
 
 
@@ -33,6 +33,8 @@ def live_svc(name: str, version: int = 7, force: int = 0) -> dict[str, Any]:
 
 NET = Change("network", "s_default", "create", desired={"Driver": "overlay", "Labels": {"com.docker.stack.namespace": "s"}})
 SECRET = Change("secret", "s_pw", "create", desired={"Labels": {}, "Data": b"x"})
+ROTATION = Change("secret", "s_pw_ab12", "replace", (FieldChange("name", "s_pw", "s_pw_ab12"),),
+                  desired={"Name": "s_pw_ab12", "Labels": {}, "Data": b"n"})
 CONFIG = Change("config", "s_conf", "create", desired={"Labels": {}, "Data": b"y"})
 
 
@@ -61,8 +63,7 @@ def run(changes: list[Change], gw: FakeGateway | None = None, **kw: Any) -> tupl
             id="pruned services first, old secret versions after the services move off them",
         ),
         pytest.param(
-            [Change("secret", "s_pw_ab12", "replace", desired={"Name": "s_pw_ab12", "Labels": {}, "Data": b"n"},
-                    live={"ID": "old", "Version": {"Index": 2}}),
+            [ROTATION,
              Change("secret", "s_pw", "remove", live={"ID": "old"}, part_of="s_pw_ab12")],
             ["create secret s_pw_ab12", "remove secret s_pw"],
             ["replace secret s_pw_ab12", "remove secret s_pw"],
@@ -167,3 +168,10 @@ def test_failure_in_an_early_stage_stops_before_services() -> None:
         [], ["update secret s_pw", "create config s_conf", "create service s_web"]
     )
     assert gw.calls == ["update secret s_pw"]
+
+
+def test_rotation_steps_say_which_version_they_replace() -> None:
+    _, result = run([ROTATION, Change("secret", "s_pw", "remove", live={"ID": "old"}, part_of="s_pw_ab12")])
+    assert [(s.describe(), s.note) for s in result.applied] == [
+        ("replace secret s_pw_ab12", "new version of s_pw"), ("remove secret s_pw", "old version")
+    ]

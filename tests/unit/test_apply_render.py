@@ -9,7 +9,7 @@ import pytest
 from composeswarm.apply import ApplyResult, Step
 from composeswarm.deploy import DeployResult, check_resolve_mode, check_stack_name
 from composeswarm.errors import InputError, PartialDeployError
-from composeswarm.plan import Plan
+from composeswarm.plan import Change, Plan
 from composeswarm.render.deploy import deploy_json, deploy_text, partial_json, partial_text, step_line
 
 
@@ -30,17 +30,36 @@ def test_step_lines(step: Step, line: str) -> None:
 
 
 def result(steps: list[Step], applied: bool = True, warnings: list[str] | None = None) -> DeployResult:
-    plan = Plan("s", unchanged=(("network", "s_default"), ("service", "s_db")))
+    changes = tuple(
+        Change(s.kind, s.name, s.action, part_of="s_x" if s.note == "old version" else None)  # type: ignore[arg-type]
+        for s in steps
+    )
+    plan = Plan("s", changes, unchanged=(("network", "s_default"), ("service", "s_db")))
     return DeployResult("s", plan, ApplyResult("s", steps) if applied else None, warnings=warnings or [])
 
 
-def test_text_of_a_deploy() -> None:
-    steps = [Step("service", "s_new", "create", "1"), Step("service", "s_web", "update", "2"),
-             Step("service", "s_old", "remove", "3")]
-    assert deploy_text(result(steps)) == (
-        "Creating service s_new\nUpdating service s_web (id: 2)\nRemoving service s_old\n"
-        "Stack s deployed: 1 created, 1 updated, 0 replaced, 1 removed, 2 unchanged\n"
-    )
+@pytest.mark.parametrize(
+    ("steps", "text"),
+    [
+        pytest.param(
+            [Step("service", "s_new", "create", "1"), Step("service", "s_web", "update", "2"),
+             Step("service", "s_old", "remove", "3")],
+            "Creating service s_new\nUpdating service s_web (id: 2)\nRemoving service s_old\n"
+            "Stack s deployed: 1 created, 1 updated, 0 replaced, 1 removed, 2 unchanged\n",
+            id="create, update, prune",
+        ),
+        pytest.param(
+            [Step("secret", "s_pw_81db67b6a5", "replace", "1", "new version of s_pw"),
+             Step("service", "s_web", "update", "2"), Step("secret", "s_pw", "remove", "3", "old version")],
+            "Creating secret s_pw_81db67b6a5 (new version of s_pw)\nUpdating service s_web (id: 2)\n"
+            "Removing secret s_pw (old version)\n"
+            "Stack s deployed: 0 created, 1 updated, 1 replaced, 0 removed, 2 unchanged\n",
+            id="secret rotation counts once",
+        ),
+    ],
+)
+def test_text_of_a_deploy(steps: list[Step], text: str) -> None:
+    assert deploy_text(result(steps)) == text
 
 
 @pytest.mark.parametrize("applied", [pytest.param(False, id="nothing applied"), pytest.param(True, id="empty apply")])
