@@ -10,6 +10,7 @@ plan compares what will really be sent.
 from __future__ import annotations
 
 import copy
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -22,6 +23,7 @@ Json = dict[str, Any]
 ResolveMode = Literal["always", "changed", "never"]
 RESOLVE_MODES: tuple[ResolveMode, ...] = ("always", "changed", "never")
 IMAGE_LABEL = "com.docker.stack.image"
+MAX_LOOKUPS = 4
 
 
 class Registry(Protocol):
@@ -109,14 +111,13 @@ def resolve_images(
     result = Resolved(services={})
     for name, spec in services.items():
         spec = copy.deepcopy(spec)
-        live = live_by_name.get(name)
-        query = _resolve_one(spec, live, mode)
-        if query:
+        if _resolve_one(spec, live_by_name.get(name), mode):
             result.queried.append(name)
-            warning = _query(spec, registry, registry_auth)
-            if warning is not None:
-                result.warnings.append(warning)
         result.services[name] = spec
+    # Registry round trips dominate; a few at a time (docker asks one after another).
+    with ThreadPoolExecutor(max_workers=MAX_LOOKUPS) as pool:
+        warnings = list(pool.map(lambda n: _query(result.services[n], registry, registry_auth), result.queried))
+    result.warnings.extend(w for w in warnings if w is not None)
     return result
 
 

@@ -143,3 +143,14 @@ def test_unknown_mode_is_refused_with_dockers_text() -> None:
     with pytest.raises(ValueError) as info:
         check_mode("sometimes")
     assert str(info.value) == "Invalid option sometimes for flag --resolve-image"
+
+
+def test_several_lookups_keep_the_services_order() -> None:
+    names = [f"s_{i}" for i in range(9)]
+    specs = {n: spec(f"127.0.0.1:5000/{n.replace('_', '')}:1") for n in names}
+    reg = FakeRegistry({"127.0.0.1:5000/s4:1": AMD64})
+    out = resolve_images(specs, [], "changed", reg)
+    assert out.queried == names
+    assert sorted(a for a, _ in reg.asked) == sorted(f"127.0.0.1:5000/{n.replace('_', '')}:1" for n in names)
+    assert out.warnings == [digest_warning(f"127.0.0.1:5000/{n.replace('_', '')}:1") for n in names if n != "s_4"]
+    assert out.services["s_4"]["TaskTemplate"]["ContainerSpec"]["Image"] == f"127.0.0.1:5000/s4:1@{DIGEST}"
