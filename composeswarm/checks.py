@@ -238,7 +238,6 @@ def _check_ports(svc: Mapping[str, Any], base: Path, report: Reporter) -> None:
             report(base + ("ports", i, "protocol"), f'must be one of tcp, udp, sctp; got "{proto}"', "error")
 
 
-_MEMORY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtTpP]?)([iI]?[bB]?)\s*$")
 
 
 def _check_deploy(svc: Mapping[str, Any], base: Path, report: Reporter) -> None:
@@ -251,9 +250,6 @@ def _check_deploy(svc: Mapping[str, Any], base: Path, report: Reporter) -> None:
     resources = deploy.get("resources") or {}
     for part in ("limits", "reservations"):
         spec = resources.get(part) or {}
-        memory = spec.get("memory")
-        if memory is not None and _MEMORY.match(memory) is None:
-            report(base + ("deploy", "resources", part, "memory"), f'invalid size "{memory}" (use e.g. 512M or 1.5G)', "error")
         cpus = spec.get("cpus")
         if cpus is not None:
             problem = _cpus_problem(cpus)

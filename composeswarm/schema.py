@@ -25,7 +25,6 @@ _PORT_SPEC = re.compile(
     r"^(?:(?:\[[0-9a-fA-F:.]*\]|[0-9.]+|[0-9a-fA-F:]*::?[0-9a-fA-F:]*):)??"
     r"(?:(?P<published>[0-9]+(?:-[0-9]+)?)?:)?(?P<target>[0-9]+(?:-[0-9]+)?)(?:/(?:tcp|udp|sctp))?$"
 )
-_EXPOSE = re.compile(r"^[0-9]+(?:-[0-9]+)?(?:/(?:tcp|udp|sctp))?$")
 _NAME_PATTERN = "^[a-zA-Z0-9._-]+$"
 
 _TYPE_NAMES = {
@@ -67,12 +66,6 @@ def port_spec_ok(value: object) -> bool:
     return not isinstance(value, str) or _PORT_SPEC.match(value) is not None
 
 
-def expose_ok(value: object) -> bool:
-    """True when `value` is an exposable port or range."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return True
-    return not isinstance(value, str) or _EXPOSE.match(value) is not None
-
 
 def normalize_version(raw: object) -> str | None:
     """docker CLI 28: missing, "" or "3" mean the latest 3.x; other values must name a schema."""
@@ -104,7 +97,6 @@ def _validator(version: str) -> Any:
     checker = FormatChecker(formats=())
     checker.checks("duration")(duration_ok)
     checker.checks("ports")(port_spec_ok)
-    checker.checks("expose")(expose_ok)
     return Draft7Validator(_schema(version), format_checker=checker)
 
 
@@ -113,7 +105,7 @@ _KNOWN = {
     "$schema", "$id", "title", "description", "definitions", "$ref", "type", "properties", "patternProperties",
     "additionalProperties", "required", "enum", "items", "oneOf", "format", "uniqueItems", "minimum", "maximum",
 }
-_FORMATS: dict[str, Check] = {"duration": duration_ok, "ports": port_spec_ok, "expose": expose_ok}
+_FORMATS: dict[str, Check] = {"duration": duration_ok, "ports": port_spec_ok}
 _PY_TYPES: dict[str, Check] = {
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
@@ -347,8 +339,7 @@ def _messages(error: Any) -> list[tuple[Path, str]]:
         return [(path, f"must be one of {allowed}; got{_shown(value)}")]
     if validator == "format":
         fmt = error.validator_value
-        what = {"duration": "duration (e.g. 10s, 1m30s)", "ports": "port (e.g. 80, 8080:80, 53:53/udp)",
-                "expose": "port (e.g. 80 or 8000-8010/udp)"}.get(fmt, fmt)
+        what = {"duration": "duration (e.g. 10s, 1m30s)", "ports": "port (e.g. 80, 8080:80, 53:53/udp)"}.get(fmt, fmt)
         return [(path, f"invalid {what}:{_shown(value)}")]
     if validator == "uniqueItems":
         seen: list[object] = []

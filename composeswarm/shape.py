@@ -210,6 +210,11 @@ class Normalizer:
             out.pop("x-cluster-spec", None)
         if isinstance(entry.get("x-cluster-spec"), dict):
             out["x-cluster-spec"] = _cluster_spec(entry["x-cluster-spec"])
+            capacity = out["x-cluster-spec"].get("capacity_range") or {}
+            for key in ("required_bytes", "limit_bytes"):
+                if isinstance(capacity.get(key), str) and not size_ok(capacity[key]):
+                    self.issue(("volumes", name, "x-cluster-spec", "capacity_range", key),
+                               f'invalid size "{capacity[key]}" (use e.g. 1G)')
         return out
 
     def _file_object(self, kind: str, name: str, entry: Tree) -> Tree:
@@ -363,7 +368,8 @@ class Normalizer:
                     self.issue(path + (i,), 'invalid mount config for type "bind": field Source must not be empty')
                     continue
                 source = self.expand_user(source, path + (i,))
-                vol["source"] = self.abspath(source)
+                # docker keeps Windows absolute paths (C:\x, \\server\share) of bind mounts as they are
+                vol["source"] = source if _windows_abs(source) else self.abspath(source)
             self.origin(vol, path + (i,))
             out.append(vol)
         return out
@@ -551,40 +557,43 @@ def _port_range(text: str, spec: str) -> tuple[int, int]:
 
 
 def parse_volume(spec: str) -> Tree:
-    """Short-syntax volume (docker's volumespec.Parse) -> long syntax."""
+    """Short-syntax volume (docker 28.2 loader.ParseVolume) -> long syntax.
+
+    Like docker, a one-letter segment followed by `:` is read as a Windows drive wherever it is,
+    so `a::b` is the bind source `a:` and `vol:c:/data` targets `c:/data`.
+    """
     if not spec:
         raise ValueError("empty volume spec")
     if len(spec) <= 2:
         return {"type": "volume", "target": spec}
-    fields: list[str] = []
+    source = target = ""
+    options: list[str] = []
     buf = ""
-    for i, ch in enumerate(spec + "\0"):
-        if ch == ":" and len(buf) == 1 and buf.isalpha() and len(fields) < 2 and _windows_drive(spec, i):
+    for ch in spec + "\0":
+        if ch == ":" and len(buf) == 1 and buf.isalpha():
             buf += ch
             continue
-        if ch in (":", "\0"):
-            if not buf:
-                raise ValueError("empty section between colons")
-            fields.append(buf)
-            buf = ""
-        else:
+        if ch not in (":", "\0"):
             buf += ch
-    vol: Tree = {}
-    options: list[str] = []
-    if len(fields) == 1:
-        vol["target"] = fields[0]
-    else:
-        vol["source"], vol["target"] = fields[0], fields[1]
-        if len(fields) == 3:
-            options = fields[2].split(",")
-        elif len(fields) > 3:
+            continue
+        if not buf:
+            raise ValueError("empty section between colons")
+        if not source and ch == "\0":
+            target = buf
+        elif not source:
+            source = buf
+        elif not target:
+            target = buf
+        elif ch == ":":
             raise ValueError("too many colons")
-    source = vol.get("source", "")
+        else:
+            options = buf.split(",")
+        buf = ""
     out: Tree = {"type": "bind" if _is_file_path(source) else "volume"}
     if source:
         out["source"] = source
-    out["target"] = vol["target"]
-    read_only = None
+    out["target"] = target
+    read_only = False
     for option in options:
         if option == "ro":
             read_only = True
@@ -599,16 +608,23 @@ def parse_volume(spec: str) -> Tree:
     return {k: out[k] for k in _VOLUME_ORDER if k in out}
 
 
-def _windows_drive(spec: str, i: int) -> bool:
-    return i == 1 and len(spec) > 2 and spec[2] in "\\/"
+def _windows_abs(path: str) -> bool:
+    """docker's isAbs for Windows paths: a drive letter or UNC prefix followed by a separator."""
+    if len(path) >= 3 and path[0].isalpha() and path[1] == ":":
+        return path[2] in "\\/"
+    if path.startswith(("\\\\", "//")):
+        return True
+    return False
 
 
 def _is_file_path(source: str) -> bool:
     if not source:
         return False
-    if source[0] in "./~" or source.startswith("\\\\"):
+    if source[0] in "./~":
         return True
-    return len(source) > 1 and source[0].isalpha() and source[1] == ":"
+    if len(source) == 1:
+        return False
+    return source.startswith("\\\\") or (source[0].isalpha() and source[1] == ":")
 
 
 def _file_refs(self: Normalizer, value: list[Any], path: Path) -> list[Tree]:
@@ -637,12 +653,26 @@ def _build(self: Normalizer, value: Any, path: Path) -> Tree:
     return out
 
 
+_SIZE = re.compile(r"^\s*[0-9]+(?:\.[0-9]+)?\s*[kKmMgGtTpP]?[iI]?[bB]?\s*$")  # go-units RAMInBytes
+
+
+def size_ok(text: str) -> bool:
+    """True when `text` is a size docker's loader reads (`512M`, `1.5g`, `1024`)."""
+    return _SIZE.match(text) is not None
+
+
 def _deploy(self: Normalizer, value: Any, path: Path) -> Tree | None:
     if not value:
         return None
     out = {k: v for k, v in value.items() if v is not None}
     if "labels" in out:
         out["labels"] = labels(out["labels"])
+    resources = out.get("resources") or {}
+    for part in ("limits", "reservations"):
+        memory = (resources.get(part) or {}).get("memory")
+        if isinstance(memory, str) and not size_ok(memory):
+            # docker's loader fails here (transformSize), before anything else
+            self.issue(path + ("resources", part, "memory"), f'invalid size "{memory}" (use e.g. 512M or 1.5G)')
     return out
 
 

@@ -77,6 +77,8 @@ def test_parse_port_errors(spec: str, message: str) -> None:
                      id="unknown options dropped"),
         pytest.param("/x:/x:rw", {"type": "bind", "source": "/x", "target": "/x"}, id="rw"),
         pytest.param("C:\\data:/data", {"type": "bind", "source": "C:\\data", "target": "/data"}, id="windows drive"),
+        pytest.param("a::b", {"type": "bind", "source": "a:", "target": "b"}, id="one letter is a drive, as in docker"),
+        pytest.param("vol:c:/data", {"type": "volume", "source": "vol", "target": "c:/data"}, id="drive in target"),
     ],
 )
 def test_parse_volume(spec: str, expected: Tree) -> None:
@@ -86,8 +88,8 @@ def test_parse_volume(spec: str, expected: Tree) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        pytest.param("a::b", "empty section between colons", id="empty section"),
-        pytest.param("a:b:ro:x", "too many colons", id="too many"),
+        pytest.param("ab::c", "empty section between colons", id="empty section"),
+        pytest.param("ab:cd:ro:x", "too many colons", id="too many"),
     ],
 )
 def test_parse_volume_errors(spec: str, message: str) -> None:
@@ -230,3 +232,17 @@ def test_port_host_ip_warning() -> None:
         "f.yml:4:9: services.web.ports[0]: ignoring host IP 127.0.0.1 in '127.0.0.1:80:80': swarm publishes on "
         "every address (0.0.0.0)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("memory", "errors"),
+    [
+        pytest.param("1.5G", [], id="valid"),
+        pytest.param("1 gigabyte", ['f.yml: services.web.deploy.resources.limits.memory: invalid size "1 gigabyte" '
+                                    "(use e.g. 512M or 1.5G)"], id="invalid"),
+    ],
+)
+def test_memory_is_read_at_load_time(memory: str, errors: list[str]) -> None:
+    shaper = Normalizer("f.yml", "3.13", "/work", {}, {})
+    shaper.service("web", {"image": "x", "deploy": {"resources": {"limits": {"memory": memory}}}})
+    assert [str(i) for i in shaper.issues] == errors
