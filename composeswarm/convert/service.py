@@ -152,8 +152,8 @@ def _container_spec(
     ulimits = convert_ulimits(service.get("ulimits"))
     if ulimits:
         spec["Ulimits"] = ulimits
-    if service.get("oom_score_adj"):
-        spec["OomScoreAdj"] = int(service["oom_score_adj"])
+    # `oom_score_adj` is never sent: CLI 28.2's ServiceConfig field lacks its mapstructure tag, so the
+    # loader drops the key (docker stack config does not print it either)
     return spec
 
 

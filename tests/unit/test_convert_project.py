@@ -43,6 +43,12 @@ def test_minimal_service_spec_is_what_docker_sends() -> None:
     assert (desired.external_networks, desired.secrets, desired.configs) == ([], {}, {})
 
 
+def test_oom_score_adj_is_not_sent() -> None:
+    """docker CLI 28.2's loader drops `oom_score_adj` (no mapstructure tag on the field), so it never sends it."""
+    spec = convert_project(project({"web": {"image": "app", "oom_score_adj": 100}}), "st").services["st_web"]
+    assert "OomScoreAdj" not in spec["TaskTemplate"]["ContainerSpec"]
+
+
 def test_service_keys_follow_go_field_order() -> None:
     service = {
         "image": "busybox", "command": ["sleep", "1"], "entrypoint": ["/bin/sh"], "hostname": "h",
@@ -61,7 +67,7 @@ def test_service_keys_follow_go_field_order() -> None:
     assert list(spec["TaskTemplate"]["ContainerSpec"]) == [
         "Image", "Labels", "Command", "Args", "Hostname", "Env", "Dir", "User", "Privileges", "Init", "StopSignal",
         "TTY", "OpenStdin", "ReadOnly", "Mounts", "StopGracePeriod", "Healthcheck", "Hosts", "DNSConfig", "Secrets",
-        "Configs", "Isolation", "Sysctls", "CapabilityAdd", "CapabilityDrop", "Ulimits", "OomScoreAdj",
+        "Configs", "Isolation", "Sysctls", "CapabilityAdd", "CapabilityDrop", "Ulimits",
     ]
 
 
