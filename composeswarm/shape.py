@@ -297,25 +297,35 @@ class Normalizer:
             env[key] = shell if (value is None or value == "") and shell is not None else value
 
     def read_env_file(self, path: str, where: Path) -> dict[str, str | None]:
-        """A `docker run --env-file` file: KEY=VALUE verbatim; a bare KEY comes from the shell."""
+        """A `docker run --env-file` file (docker's kvfile): KEY=VALUE verbatim; a bare KEY comes
+        from the shell and is left out when the shell does not have it."""
         try:
             with open(path, "rb") as fh:
                 raw = fh.read()
         except OSError as exc:
             self.issue(where, f"cannot read env file {path}: {exc.strerror}")
             return {}
-        text = raw.decode("utf-8", errors="replace")
-        if text.startswith("\ufeff"):
-            text = text[1:]
         out: dict[str, str | None] = {}
-        for number, line in enumerate(text.splitlines(), 1):
+        # bufio.Scanner lines: split on \n, a trailing \r dropped
+        for number, data in enumerate(raw.split(b"\n"), 1):
+            data = data[:-1] if data.endswith(b"\r") else data
+            if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.issue(where, f"invalid env file ({path}): invalid utf8 bytes at line {number}")
+                return out
             line = line.lstrip()
             if not line or line.startswith("#"):
                 continue
             key, sep, value = line.partition("=")
-            if not key or re.search(r"\s", key):
-                self.issue(where, f"invalid env file ({path}): variable '{key}' contains whitespaces (line {number})")
-                continue
+            if not key:
+                self.issue(where, f"invalid env file ({path}): no variable name on line '{line}'")
+                return out
+            if " " in key or "\t" in key:
+                self.issue(where, f"invalid env file ({path}): variable '{key}' contains whitespaces")
+                return out
             if sep:
                 out[key] = value
             elif key in self.environ:

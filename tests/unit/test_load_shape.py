@@ -246,3 +246,23 @@ def test_memory_is_read_at_load_time(memory: str, errors: list[str]) -> None:
     shaper = Normalizer("f.yml", "3.13", "/work", {}, {})
     shaper.service("web", {"image": "x", "deploy": {"resources": {"limits": {"memory": memory}}}})
     assert [str(i) for i in shaper.issues] == errors
+
+
+@pytest.mark.parametrize(
+    ("content", "env", "error"),
+    [
+        pytest.param(b"\xef\xbb\xbfA=1\r\n  B=two words \n#c\nC\nD\n", {"A": "1", "B": "two words ", "C": "shell"}, None,
+                     id="bom, crlf, leading space, shell lookup"),
+        pytest.param(b"=x\n", {}, "no variable name on line '=x'", id="no name"),
+        pytest.param(b"A B=1\n", {}, "variable 'A B' contains whitespaces", id="whitespace"),
+        pytest.param(b"A=\xff\n", {}, "invalid utf8 bytes at line 1", id="not utf-8"),
+    ],
+)
+def test_env_file(tmp_path: Any, content: bytes, env: dict[str, str], error: str | None) -> None:
+    (tmp_path / "e.env").write_bytes(content)
+    shaper = Normalizer("f.yml", "3.13", str(tmp_path), {"C": "shell"}, {})
+    got = shaper.read_env_file(str(tmp_path / "e.env"), ("services", "web", "env_file"))
+    errors = [str(i) for i in shaper.issues]
+    assert (got, errors) == (env, [] if error is None else [
+        f"f.yml: services.web.env_file: invalid env file ({tmp_path}/e.env): {error}"
+    ])
