@@ -146,27 +146,7 @@ def _load(
     issues: list[Issue] = []
     env = interpolation_env(env_files, working_dir, environ, cwd, issues)
 
-    docs: list[Document] = []
-    shown: list[str] = []
-    for name in names:
-        display = STDIN_NAME if name == "-" else name
-        shown.append(display)
-        try:
-            text = _read_text(name, cwd, stdin_text)
-        except OSError as exc:
-            issues.append(Issue(display, None, None, (), f"cannot read compose file: {exc.strerror}"))
-            continue
-        except UnicodeDecodeError:
-            issues.append(Issue(display, None, None, (), "cannot read compose file: not UTF-8 text"))
-            continue
-        try:
-            doc = read_yaml(text, display)
-        except InputError as exc:
-            issues.extend(exc.issues)
-            continue
-        docs.append(doc)
-        issues.extend(doc.warnings)
-
+    docs, shown = _read_documents(names, cwd, stdin_text, issues)
     version: str | None = None
     normalised: list[dict[str, Any]] = []
     positions: dict[Path, Position] = {}
@@ -184,25 +164,11 @@ def _load(
                       f"version mismatched between compose files: {version} and {file_version}")
             )
             continue
-        file_issues = checks.forbidden(doc.data, doc.file, doc.positions)
-        data = doc.data
-        if file_issues:
-            data = _without(data, [i.path for i in file_issues])
-        file_issues += checks.ignored_keys(doc.data, doc.file, doc.positions)
-        data, found = interpolate(data, doc.positions, doc.file, env)
-        file_issues += found
-        # a value whose interpolation failed is reported once, not again by the schema
-        failed = {i.path for i in found if i.severity == "error"}
-        schema_issues = schema.validate(data, file_version, doc.positions, doc.file)
-        file_issues += [i for i in schema_issues if i.path not in failed]
-        issues.extend(file_issues)
-        if any(i.severity == "error" for i in file_issues):
-            continue
-        shaper = Normalizer(doc.file, file_version, working_dir, environ, doc.positions)
-        normalised.append(shaper.project(data))
-        issues.extend(shaper.issues)
-        positions.update(doc.positions)
-        origins.update(shaper.origins)
+        shaper = _load_document(doc, file_version, env, working_dir, environ, issues)
+        if shaper is not None:
+            normalised.append(shaper[0])
+            origins.update(shaper[1])
+            positions.update(doc.positions)
 
     order = {name: i for i, name in enumerate(shown)}
     errors = [i for i in issues if i.severity == "error"]
@@ -234,6 +200,65 @@ def _load(
     )
     warnings = sorted((i for i in issues if i.severity == "warning"), key=_sort_key(order))
     return project, warnings
+
+
+def _read_documents(
+    names: list[str], cwd: str, stdin_text: str | None, issues: list[Issue]
+) -> tuple[list[Document], list[str]]:
+    """Each file parsed (problems go to `issues`), and the names issues use for them."""
+    docs: list[Document] = []
+    shown: list[str] = []
+    for name in names:
+        display = STDIN_NAME if name == "-" else name
+        shown.append(display)
+        try:
+            text = _read_text(name, cwd, stdin_text)
+        except OSError as exc:
+            issues.append(Issue(display, None, None, (), f"cannot read compose file: {exc.strerror}"))
+            continue
+        except UnicodeDecodeError:
+            issues.append(Issue(display, None, None, (), "cannot read compose file: not UTF-8 text"))
+            continue
+        try:
+            doc = read_yaml(text, display)
+        except InputError as exc:
+            issues.extend(exc.issues)
+            continue
+        docs.append(doc)
+        issues.extend(doc.warnings)
+    return docs, shown
+
+
+def _load_document(
+    doc: Document,
+    version: str,
+    env: Mapping[str, str],
+    working_dir: str,
+    environ: Mapping[str, str],
+    issues: list[Issue],
+) -> tuple[dict[str, Any], dict[int, tuple[Position, dict[str, Position]]]] | None:
+    """One file through forbidden keys, interpolation, schema and shape (docker's order).
+
+    Returns the normalised tree and where its list entries came from, or None when it has errors.
+    """
+    file_issues = checks.forbidden(doc.data, doc.file, doc.positions)
+    data = doc.data
+    if file_issues:
+        data = _without(data, [i.path for i in file_issues])
+    file_issues += checks.ignored_keys(doc.data, doc.file, doc.positions)
+    data, found = interpolate(data, doc.positions, doc.file, env)
+    file_issues += found
+    # a value whose interpolation failed is reported once, not again by the schema
+    failed = {i.path for i in found if i.severity == "error"}
+    schema_issues = schema.validate(data, version, doc.positions, doc.file)
+    file_issues += [i for i in schema_issues if i.path not in failed]
+    issues.extend(file_issues)
+    if any(i.severity == "error" for i in file_issues):
+        return None
+    shaper = Normalizer(doc.file, version, working_dir, environ, doc.positions)
+    tree = shaper.project(data)
+    issues.extend(shaper.issues)
+    return tree, shaper.origins
 
 
 _LISTS = ("ports", "volumes", "secrets", "configs")
