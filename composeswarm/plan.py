@@ -255,7 +255,7 @@ class _Builder:
                 assert digest is not None
                 new_name = versioned_name(base, digest)
                 self.renamed[kind][base] = new_name
-                old_name = str(versions[0]["Spec"]["Name"])
+                old_name = str(versions[-1]["Spec"]["Name"])  # the newest: the one services use
                 rotation: tuple[FieldChange, ...] = (
                     FieldChange("name", old_name, new_name),
                     FieldChange("content", OLD_CONTENT, NEW_CONTENT),
