@@ -270,3 +270,23 @@ def test_resolved_digest_under_an_unchanged_label(desired_image: str, fields: tu
     desired_spec["TaskTemplate"]["ContainerSpec"]["Image"] = desired_image
     plan = make_plan(Desired(services={"st_web": desired_spec}), LiveStack("st", services=[stored(sent())], networks=[NET]))
     assert tuple(f for c in plan.changes for f in c.fields) == fields
+
+
+def test_leftover_old_version_is_removed_unless_a_service_outside_the_plan_uses_it() -> None:
+    digest = content_digest(b"new")
+    name = versioned_name("st_s", digest)
+    desired = Desired(secrets={"st_s": {"Name": "st_s", "Labels": {}, "Data": b"new"}}, services={"st_web": _with_secret("st_s")})
+    live_secrets = [_secret("st_s", content_digest(b"old"), "sec0"), _secret(name, digest, "sec1")]
+    plan = make_plan(desired, LiveStack("st", services=[stored(_with_secret(name))], networks=[NET], secrets=live_secrets))
+    assert [(c.kind, c.action, c.name, c.part_of) for c in plan.changes] == [("secret", "remove", "st_s", None)]
+
+    stray = stored(_with_secret("st_s"), ident="svc2")
+    stray["Spec"]["Name"] = "st_stray"
+    plan = make_plan(desired, LiveStack("st", services=[stored(_with_secret(name)), stray], networks=[NET], secrets=live_secrets))
+    assert (plan.changes, plan.notes) == (
+        (),
+        (
+            "secret st_s is an old version but service st_stray still uses it; it is kept",
+            "service st_stray is not in the file; --prune removes it",
+        ),
+    )
