@@ -275,7 +275,8 @@ def test_resolved_digest_under_an_unchanged_label(desired_image: str, fields: tu
 def test_leftover_old_version_is_removed_unless_a_service_outside_the_plan_uses_it() -> None:
     digest = content_digest(b"new")
     name = versioned_name("st_s", digest)
-    desired = Desired(secrets={"st_s": {"Name": "st_s", "Labels": {}, "Data": b"new"}}, services={"st_web": _with_secret("st_s")})
+    labels = {"com.docker.stack.namespace": "st"}
+    desired = Desired(secrets={"st_s": {"Name": "st_s", "Labels": labels, "Data": b"new"}}, services={"st_web": _with_secret("st_s")})
     live_secrets = [_secret("st_s", content_digest(b"old"), "sec0"), _secret(name, digest, "sec1")]
     plan = make_plan(desired, LiveStack("st", services=[stored(_with_secret(name))], networks=[NET], secrets=live_secrets))
     assert [(c.kind, c.action, c.name, c.part_of) for c in plan.changes] == [("secret", "remove", "st_s", None)]
