@@ -283,7 +283,7 @@ def test_leftover_old_version_is_removed_unless_a_service_outside_the_plan_uses_
 
     stray = stored(_with_secret("st_s"), ident="svc2")
     stray["Spec"]["Name"] = "st_stray"
-    plan = make_plan(desired, LiveStack("st", services=[stored(_with_secret(name)), stray], networks=[NET], secrets=live_secrets))
+    plan = make_plan(desired, LiveStack("st", services=[stored(_with_secret(name)), stray], secrets=live_secrets), network_names={"netid1": "st_default"})
     assert (plan.changes, plan.notes) == (
         (),
         (
