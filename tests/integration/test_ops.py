@@ -144,13 +144,14 @@ def converge(docker: Docker, stack: str, timeout: float = 60) -> None:
         time.sleep(0.5)
 
 
-def logged(docker: Docker, service: str, tasks: int, timeout: float = 30) -> None:
-    """Wait until `tasks` tasks of the service have logged at least two lines each."""
+def logged(docker: Docker, service: str, tasks: int, lines: int = 3, timeout: float = 30) -> None:
+    """Wait until `tasks` tasks of the service have logged at least `lines` lines each."""
     deadline = time.monotonic() + timeout
     while True:
-        out = docker("service", "logs", "--tail", "2", service, timeout=30).stdout.splitlines()
+        proc = docker("service", "logs", "--tail", str(lines), service, timeout=30)
+        out = (proc.stdout + proc.stderr).splitlines()  # a task's stderr lines come on stderr
         prefixes = [line.split("    | ")[0] for line in out]
-        if len(set(prefixes)) >= tasks and all(prefixes.count(p) == 2 for p in set(prefixes)):
+        if len(set(prefixes)) >= tasks and all(prefixes.count(p) == lines for p in set(prefixes)):
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"{service}: {len(set(prefixes))} of {tasks} tasks logged")
@@ -245,6 +246,7 @@ def test_logs_one_prefix_per_task_merged_in_time_order(deploy: Deploy, docker: D
     deploy(stack_name, write(tmp_path, STACK.format(port=_free_port())))
     converge(docker, stack_name)
     logged(docker, f"{stack_name}_web", 4)
+    logged(docker, f"{stack_name}_db", 1)
 
     web = cs("logs", stack_name, "web", "--tail", "1")
     assert web.returncode == 0, web.stderr
