@@ -43,6 +43,11 @@ def merge_service(base: Tree, override: Tree) -> Tree:
             continue
         special = _SPECIAL.get(key)
         out[key] = special(out[key], value) if special else _merge_value(key, out[key], value)
+    # mergo runs docker's slice transformers for every list the base has, even when the override
+    # does not set it: those lists are re-keyed (duplicates collapse) and sorted all the same
+    for key in _KEYED:
+        if key in base and key not in override:
+            out[key] = _SPECIAL[key](base[key], [])
     return ordered_service(out)
 
 
@@ -66,10 +71,10 @@ def _merge_value(key: str, base: Any, override: Any) -> Any:
     return override
 
 
-def _keyed(field: str, sort_key: Any = None) -> Any:
+def _keyed(field: str) -> Any:
+    """docker's mergeSlice: entries keyed by `field` (later wins), then sorted by it."""
+
     def merge(base: list[Tree], override: list[Tree]) -> list[Tree]:
-        if not override:
-            return base
         table: dict[Any, Tree] = {}
         for item in base + override:
             table[item.get(field, 0 if field == "published" else "")] = item
@@ -123,6 +128,7 @@ def _networks(base: Tree, override: Tree) -> Tree:
     return {k: out[k] for k in sorted(out)}
 
 
+_KEYED = ("ports", "volumes", "secrets", "configs")
 _SPECIAL: dict[str, Any] = {
     "ports": _keyed("published"),
     "volumes": _keyed("target"),
