@@ -8,14 +8,18 @@ source, logging, ulimits, service networks, command/entrypoint).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from composeswarm.shape import ordered_service
 
 Tree = dict[str, Any]
 
-# *uint64 / *bool fields in docker's types: an explicit 0 or false still overrides.
-_POINTERS = {"replicas", "init", "parallelism", "max_attempts"}
+# *uint64 fields in docker's types (merged by its mergeUint64): an explicit 0 still overrides.
+# Every other zero value (false, "", 0, a zero duration, even behind a pointer like init) does not.
+_POINTERS = {"replicas", "parallelism", "max_attempts", "retries"}
+_DURATIONS = {"delay", "window", "monitor", "interval", "timeout", "start_period", "start_interval",
+              "stop_grace_period"}
 
 
 def merge_files(files: list[Tree]) -> Tree:
@@ -51,7 +55,10 @@ def merge_service(base: Tree, override: Tree) -> Tree:
     return ordered_service(out)
 
 
-def _empty(value: Any) -> bool:
+def _empty(value: Any, key: str = "") -> bool:
+    if key in _DURATIONS and isinstance(value, str):
+        # "0s", "0", "0m0s": a zero time.Duration is an empty value to mergo
+        return all(float(n or 0) == 0 for n in re.findall(r"([0-9]*\.?[0-9]*)(?:ns|us|µs|μs|ms|s|m|h)?", value))
     return value is None or value is False or value == 0 or value == "" or value == [] or value == {}
 
 
@@ -66,7 +73,7 @@ def _merge_value(key: str, base: Any, override: Any) -> Any:
         return out
     if isinstance(base, list) and isinstance(override, list):
         return base + override
-    if _empty(override) and not (key in _POINTERS and override is not None):
+    if _empty(override, key) and not (key in _POINTERS and override is not None):
         return base
     return override
 
