@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -52,28 +53,65 @@ class Endpoint:
 
 def resolve_endpoint(context: str | None = None) -> Endpoint:
     """Pick the engine as the docker CLI does: --context, DOCKER_HOST, DOCKER_CONTEXT, config, default."""
-    from docker.context import ContextAPI
+    if context is None and os.environ.get("DOCKER_HOST"):
+        return _env_endpoint("DOCKER_HOST")
+    name = context or os.environ.get("DOCKER_CONTEXT")
+    source = "--context" if context else ("DOCKER_CONTEXT" if name else "current context")
+    config_dir = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    if name is None:
+        name = _current_context(config_dir) or "default"
+    if name == "default":
+        return _env_endpoint("default" if source == "current context" else f"{source} default")
+    return _context_endpoint(config_dir, name, source)
+
+
+def _env_endpoint(source: str) -> Endpoint:
+    """DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, or the default socket."""
     from docker.utils import kwargs_from_env
 
-    if context is None and os.environ.get("DOCKER_HOST"):
-        kwargs = kwargs_from_env()
-        return Endpoint(kwargs["base_url"], "DOCKER_HOST", kwargs.get("tls"))
-    name = context or os.environ.get("DOCKER_CONTEXT")
-    source = f"--context {name}" if context else ("DOCKER_CONTEXT" if name else "current context")
-    if name is None:
-        current = ContextAPI.get_current_context()
-        name = current.Name if current is not None else "default"
-    if name == "default":
-        kwargs = kwargs_from_env()
-        base = kwargs.get("base_url") or "unix:///var/run/docker.sock"
-        return Endpoint(base, "default" if source == "current context" else source, kwargs.get("tls"))
     try:
-        ctx = ContextAPI.get_context(name)
-    except docker.errors.DockerException as exc:
+        kwargs = kwargs_from_env()
+    except (docker.errors.DockerException, OSError, ValueError) as exc:
+        raise EngineError(f"the Docker environment is unusable ({source}): {_reason(exc)}") from exc
+    return Endpoint(kwargs.get("base_url") or "unix:///var/run/docker.sock", source, kwargs.get("tls"))
+
+
+def _current_context(config_dir: Path) -> str | None:
+    """`currentContext` of the docker CLI's config.json, if any."""
+    try:
+        config = json.loads((config_dir / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    current = config.get("currentContext") if isinstance(config, dict) else None
+    return str(current) if current else None
+
+
+def _context_endpoint(config_dir: Path, name: str, source: str) -> Endpoint:
+    """Read a context from the docker CLI's store: contexts/meta/<sha256(name)>/meta.json (+ tls/)."""
+    import hashlib
+
+    from docker.tls import TLSConfig
+
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    meta_file = config_dir / "contexts" / "meta" / digest / "meta.json"
+    try:
+        meta = json.loads(meta_file.read_text())
+    except FileNotFoundError:
+        raise EngineError(f"docker context {name!r} does not exist ({source}; looked in {config_dir})") from None
+    except (OSError, ValueError) as exc:
         raise EngineError(f"docker context {name!r} cannot be read: {exc}") from exc
-    if ctx is None:
-        raise EngineError(f"docker context {name!r} does not exist ({source})")
-    return Endpoint(ctx.Host or "unix:///var/run/docker.sock", f"{source} {name}", ctx.TLSConfig)
+    endpoint = (meta.get("Endpoints") or {}).get("docker") or {}
+    host = endpoint.get("Host") or "unix:///var/run/docker.sock"
+    tls_dir = config_dir / "contexts" / "tls" / digest / "docker"
+    tls: Any = None
+    if tls_dir.is_dir():
+        ca, cert, key = (tls_dir / "ca.pem", tls_dir / "cert.pem", tls_dir / "key.pem")
+        tls = TLSConfig(
+            client_cert=(str(cert), str(key)) if cert.exists() and key.exists() else None,
+            ca_cert=str(ca) if ca.exists() else None,
+            verify=not endpoint.get("SkipTLSVerify", False),
+        )
+    return Endpoint(host, f"{source} {name}", tls)
 
 
 class Engine:

@@ -455,8 +455,6 @@ def test_context_selection(contexts: dict[str, str], docker: Docker, stack_name:
         assert proc.stderr.count("\n") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="docker SDK bug: with DOCKER_CONFIG set and no config.json in it, "
-                   "ContextAPI looks for contexts under ~/.docker; engine.resolve_endpoint should read DOCKER_CONFIG/contexts")
 def test_context_found_without_config_json(contexts: dict[str, str], engine_available: None) -> None:
     Path(contexts["DOCKER_CONFIG"], "config.json").unlink()
     proc = cs("ls", "--context", "here", env=contexts)
