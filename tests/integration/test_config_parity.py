@@ -156,3 +156,112 @@ def test_config_yaml_is_byte_identical(case: Case) -> None:
 )
 def test_duration_ns(text: str, ns: int) -> None:
     assert duration_ns(text) == ns
+
+
+# --- differential: generated files (seeded) through both tools ------------------------------------
+
+
+def generated_stack(seed: int) -> dict[str, Any]:
+    """A random but valid stack built from common keys in short and long forms (deterministic per seed)."""
+    import random
+
+    rng = random.Random(seed)
+
+    def pick(*xs: Any) -> Any:
+        return rng.choice(xs)
+
+    def maybe(p: float = 0.5) -> bool:
+        return rng.random() < p
+
+    def duration() -> str:
+        return str(pick("10s", "1m", "90s", "1h30m", "500ms", "0s", "2.5s", "1m0s"))
+
+    def svc() -> dict[str, Any]:
+        s: dict[str, Any] = {"image": pick("nginx", "nginx:1.25", "redis:7", "registry.example.com/a/b:1")}
+        if maybe():
+            s["command"] = pick("echo hi", ["a", "b c"], "sh -c 'x y'", [])
+        if maybe(0.3):
+            s["entrypoint"] = pick("/bin/sh", ["/x", "-c"])
+        if maybe():
+            s["environment"] = pick({"A": "1", "B": None, "C": 2, "D": 1.5, "E": ""}, ["A=1", "B", "C=x=y", "D="])
+        if maybe():
+            s["labels"] = pick({"a": "1", "b": None, "c": 3}, ["a=1", "b", "c=d=e"])
+        if maybe():
+            s["ports"] = rng.sample(["80", "8080:80", "53:53/udp", "9000-9001:9000-9001", "127.0.0.1:81:81", 3000,
+                                     {"target": 90}, {"target": 91, "published": 9091, "protocol": "udp",
+                                                      "mode": "host"}], rng.randint(1, 4))
+        if maybe():
+            s["volumes"] = rng.sample(["/data", "data:/data", "./x:/x:ro", "/a:/b:rshared", "data:/d2:nocopy",
+                                       {"type": "bind", "source": "./y", "target": "/y", "read_only": True},
+                                       {"type": "tmpfs", "target": "/t", "tmpfs": {"size": 100}},
+                                       {"type": "volume", "source": "data", "target": "/v",
+                                        "volume": {"nocopy": True}}], rng.randint(1, 3))
+        if maybe():
+            deploy = {
+                "mode": pick("replicated", "global", None), "replicas": pick(0, 1, 3, None),
+                "labels": pick({"x": "1"}, ["y=2"], None),
+                "update_config": pick({"parallelism": 2, "delay": duration(), "order": "start-first"},
+                                      {"monitor": duration(), "max_failure_ratio": 0.5}, None),
+                "restart_policy": pick({"condition": "on-failure", "delay": duration(), "max_attempts": 3,
+                                        "window": duration()}, None),
+                "resources": pick({"limits": {"cpus": "0.5", "memory": pick("50M", "1G", "512m", "1.5g")}},
+                                  {"reservations": {"memory": "20M"}}, None),
+                "placement": pick({"constraints": ["node.role==worker"], "preferences": [{"spread": "node.labels.z"}]},
+                                  None),
+                "endpoint_mode": pick("vip", None),
+            }
+            s["deploy"] = {k: v for k, v in deploy.items() if v is not None}
+            if s["deploy"].get("mode") == "global":
+                s["deploy"].pop("replicas", None)
+        if maybe():
+            s["healthcheck"] = pick({"test": "curl x", "interval": duration(), "retries": 3},
+                                    {"test": ["CMD", "true"], "timeout": duration(), "start_period": duration()},
+                                    {"disable": True})
+        if maybe(0.3):
+            s["extra_hosts"] = pick(["a:1.2.3.4", "b=::1"], {"z": "1.1.1.1", "a": "[::1]"})
+        if maybe(0.3):
+            s["sysctls"] = pick({"net.core.somaxconn": 1024}, ["a.b=1"])
+        if maybe(0.3):
+            s["ulimits"] = pick({"nproc": 10}, {"nofile": {"soft": 1, "hard": 2}})
+        if maybe(0.3):
+            s["logging"] = pick({"driver": "syslog", "options": {"a": 1}}, {"options": {"max-size": "1m"}})
+        if maybe(0.3):
+            s["stop_grace_period"] = duration()
+        if maybe(0.2):
+            s["networks"] = pick(["front"], {"front": {"aliases": ["a"]}}, {"front": None})
+        if maybe(0.2):
+            s["secrets"] = pick(["s"], [{"source": "s", "target": "t", "mode": 0o440}])
+        for key in ("privileged", "read_only", "tty", "stdin_open", "init"):
+            if maybe(0.1):
+                s[key] = pick(True, False)
+        if maybe(0.1):
+            s["x-meta"] = {"b": 1, "a": [1, 2]}
+        return s
+
+    return {
+        "version": "3.13",
+        "services": {f"s{i}": svc() for i in range(rng.randint(1, 3))},
+        "networks": {"front": pick(None, {"driver": "overlay", "attachable": True}, {"external": True})},
+        "volumes": {"data": pick(None, {"driver": "local"}, {"external": True, "name": "d"})},
+        "secrets": {"s": pick({"file": "./s.txt"}, {"external": True})},
+    }
+
+
+@pytest.mark.parametrize(
+    "seeds",
+    [pytest.param((seed,), id=f"file {seed}") for seed in range(1, 21)]
+    + [pytest.param((seed, seed + 1000), id=f"files {seed}+{seed + 1000}") for seed in range(1, 21)],
+)
+def test_generated_files_match_docker(tmp_path: Path, seeds: tuple[int, ...]) -> None:
+    (tmp_path / "s.txt").write_text("s\n")
+    names = []
+    for seed in seeds:
+        name = f"stack{seed}.yml"
+        (tmp_path / name).write_text(yaml.safe_dump(generated_stack(seed), sort_keys=False))
+        names.append(name)
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+    docker = subprocess.run([DOCKER, "stack", "config", *[a for n in names for a in ("-c", n)]], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=60)
+    ours = subprocess.run([*COMPOSESWARM, "config", *[a for n in names for a in ("-f", n)]], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert (ours.returncode, ours.stdout.rstrip("\n")) == (docker.returncode, docker.stdout.rstrip("\n"))
