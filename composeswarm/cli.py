@@ -312,19 +312,18 @@ def deploy_cmd(
     ] = False,
     detach: Annotated[
         bool,
-        typer.Option("--detach", "-d", help="Return once the calls are made; wait only for services others depend on."),
+        typer.Option(
+            "--detach",
+            "-d",
+            help="Return once the calls are made and wait for nothing, as docker stack deploy does "
+            "(depends_on still orders the creations, wave by wave).",
+        ),
     ] = False,
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds to wait for the changed services to converge (then exit 4).")
     ] = 300,
-    no_wait: Annotated[
-        bool,
-        typer.Option(
-            "--no-wait",
-            help="Wait for nothing, not even services others depend on (what docker stack deploy does); "
-            "depends_on still orders the creations.",
-        ),
-    ] = False,
+    # the old name of --detach, kept so scripts that use it go on working
+    no_wait: Annotated[bool, typer.Option("--no-wait", hidden=True, help="Deprecated alias of --detach.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")
     ] = False,
@@ -351,7 +350,7 @@ def deploy_cmd(
         check_stack_name(stack)
         check_resolve_mode(resolve_image)
         # waiting (rollout helper): waves by depends_on, watched until converged, failed or --timeout
-        engine, waiter, progress = _rollout(stack, file, env_file, context, timeout, detach, dry_run or no_wait)
+        engine, waiter, progress = _rollout(stack, file, env_file, context, timeout, detach or no_wait, dry_run)
         opts = DeployOptions(
             stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
             with_registry_auth=with_registry_auth, detach=waiter is None, dry_run=dry_run, context=context,
@@ -519,19 +518,19 @@ def _rollout(
 
     if dry_run:
         return None, None, nullcontext()
+    if timeout <= 0:
+        raise errors.InputError([errors.Issue("", None, None, (), f"--timeout must be more than 0 seconds, got {timeout:g}")])
+    if detach:  # as docker stack deploy: the calls are made, nothing is waited for
+        return _connect(context), None, nullcontext()
     from composeswarm.load import load_project
     from composeswarm.order import make_order
     from composeswarm.render.progress import ProgressRenderer
     from composeswarm.watch import Waiter, Watcher
 
-    if timeout <= 0:
-        raise errors.InputError([errors.Issue("", None, None, (), f"--timeout must be more than 0 seconds, got {timeout:g}")])
     # The depends_on conditions come from the files; standard input can be read once only (by deploy).
     order = None if "-" in (file or []) else make_order(load_project(file or [], env_file or [])[0], stack)
     engine = _connect(context)
     conditions = order.conditions if order is not None else {}
-    if detach and not conditions:
-        return engine, None, nullcontext()
     view = ProgressRenderer(waves=order.waves if order is not None else ())
     watcher = Watcher(engine, conditions=conditions, on_event=view)
-    return engine, Waiter(watcher, timeout, only=set(conditions) if detach else None), view
+    return engine, Waiter(watcher, timeout), view

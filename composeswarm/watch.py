@@ -516,16 +516,11 @@ def _waiting_for(progress: Progress | None) -> str:
 
 
 class Waiter:
-    """`wait(service_ids)` for apply_plan: one deadline across all waves; raises on failure or timeout.
+    """`wait(service_ids)` for apply_plan: one deadline across all waves; raises on failure or timeout."""
 
-    With `only` (a detached deploy), it waits just for those services (the ones later waves depend
-    on) and returns at once for the rest.
-    """
-
-    def __init__(self, watcher: Watcher, timeout: float, only: set[str] | None = None) -> None:
+    def __init__(self, watcher: Watcher, timeout: float) -> None:
         self.watcher = watcher
         self.timeout = timeout
-        self.only = only
         self.deadline: float | None = None
         self.outcomes: dict[str, Outcome] = {}
 
@@ -538,12 +533,6 @@ class Waiter:
         """Wait for one wave; RolloutFailed or RolloutTimeout when it does not converge."""
         self.start()
         assert self.deadline is not None
-        if self.only is not None:
-            listed = self.watcher.gateway.list_services({"id": list(service_ids)})
-            wanted = {s.get("ID") for s in listed if s.get("Spec", {}).get("Name") in self.only}
-            service_ids = [sid for sid in service_ids if sid in wanted]
-            if not service_ids:
-                return
         outcomes = self.watcher.wait(service_ids, self.deadline)
         self.outcomes.update(outcomes)
         raise_for(outcomes.values(), self.timeout)

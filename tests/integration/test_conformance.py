@@ -113,8 +113,8 @@ def deploy_with_docker(stack: str, file: Path, env: Mapping[str, str]) -> subpro
 
 
 def deploy_with_composeswarm(stack: str, file: Path, env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`composeswarm deploy --resolve-image never --no-wait -f FILE STACK` (docker waits for nothing)."""
-    cmd = [COMPOSESWARM, "deploy", "--resolve-image", "never", "--no-wait", "-f", str(file), *args, stack]
+    """`composeswarm deploy --resolve-image never --detach -f FILE STACK` (docker waits for nothing)."""
+    cmd = [COMPOSESWARM, "deploy", "--resolve-image", "never", "--detach", "-f", str(file), *args, stack]
     return subprocess.run(cmd, capture_output=True, text=True, env=dict(env), cwd=file.parent, timeout=180)
 
 

@@ -50,9 +50,9 @@ def cs(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPro
 
 
 def deploy(stack: str, file: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`composeswarm deploy --resolve-image never --no-wait -f FILE ARGS STACK` unless ARGS say otherwise."""
+    """`composeswarm deploy --resolve-image never --detach -f FILE ARGS STACK` unless ARGS say otherwise."""
     resolve = [] if "--resolve-image" in args else ["--resolve-image", "never"]
-    return cs("deploy", *resolve, "--no-wait", "-f", str(file), *args, stack, env=env)
+    return cs("deploy", *resolve, "--detach", "-f", str(file), *args, stack, env=env)
 
 
 def write(tmp_path: Path, text: str, name: str = "stack.yml") -> Path:

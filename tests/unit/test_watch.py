@@ -170,15 +170,6 @@ def test_waiter_keeps_one_deadline_across_waves() -> None:
     }
 
 
-def test_waiter_for_detached_deploys_waits_only_for_dependencies() -> None:
-    gw = FakeGateway([Snapshot([service("s_db"), service("s_web")], [task("s_db"), task("s_web", state="pending")])])
-    clock = Clock()
-    wait = Waiter(watcher(gw, clock, settle=0), timeout=5, only={"s_db"})
-    wait(["id-s_db", "id-s_web"])
-    assert states(wait.outcomes) == {"s_db": ("converged", "1/1 running")}
-    assert clock.now == 100.0
-
-
 def test_the_rollback_cause_is_kept_until_the_rollback_completes() -> None:
     cause = "update rolled back due to failure or early termination of task t-bad"
     bad = task("s_web", 1, "failed", "shutdown", err="task: non-zero exit (1)", ident="t-bad")
