@@ -4,7 +4,9 @@
 # rules and swarm ports 2377/7946/4789 cannot clash with the default engine), with its own socket,
 # data root, exec root and pid file under $DIR. Everything is torn down at the end, even on failure.
 #
-#   scripts/selftest-swarm-up.sh [--pytest]    --pytest also runs tests/integration/test_infra.py there
+#   scripts/selftest-swarm-up.sh [--demo] [--pytest]
+#       --demo     also runs scripts/demo.sh (the README's first command) against that engine
+#       --pytest   also runs tests/integration/test_infra.py against it
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -12,7 +14,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DIR="${COMPOSESWARM_SELFTEST_DIR:-/tmp/cs-selftest}"
 NETNS="cs-selftest-$$"
 RUN_PYTEST=0
-[[ ${1:-} == --pytest ]] && RUN_PYTEST=1
+RUN_DEMO=0
+for arg in "$@"; do
+    case "$arg" in
+        --pytest) RUN_PYTEST=1 ;;
+        --demo) RUN_DEMO=1 ;;
+        *) die "usage: $0 [--demo] [--pytest]" ;;
+    esac
+done
 [[ $EUID -eq 0 ]] || die "run as root (it creates a network namespace and starts dockerd)"
 [[ -e $DIR ]] && die "$DIR exists; remove it (after stopping any dockerd using it) first"
 
@@ -53,11 +62,17 @@ mkdir -p "$DIR"
 ip netns add "$NETNS"
 ip -n "$NETNS" link set lo up
 
-# 1. From nothing: no engine answers at DOCKER_HOST.
+# 1. From nothing: no engine answers at DOCKER_HOST; a stale pid file names a live process that is
+#    not dockerd (as after a crash and pid reuse).
 check "no engine answers before" bash -c '! docker info >/dev/null 2>&1'
+sleep 300 &
+squatter=$!
+echo "$squatter" >"$DIR/docker.pid"
 start=$(date +%s%N)
 check "swarm-up starts an engine, inits a swarm, makes images" in_ns "$REPO_ROOT/scripts/swarm-up.sh"
 printf '     took %d ms\n' "$((($(date +%s%N) - start) / 1000000))"
+check "stale pid file replaced" test "$(cat "$DIR/docker.pid")" != "$squatter"
+kill "$squatter" 2>/dev/null || true
 check "engine started with DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1" \
     grep -qz DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 "/proc/$(cat "$DIR/docker.pid")/environ"
 check "swarm manager" test "$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')" = "active true"
@@ -86,7 +101,16 @@ if [[ $RUN_PYTEST -eq 1 ]]; then
 fi
 check "registry service removed" in_ns "$REPO_ROOT/scripts/registry.sh" down --name selftest-registry
 
-# 5. An engine that answers but is not a swarm manager is left alone unless asked.
+# 5. The first run of the README.
+if [[ $RUN_DEMO -eq 1 ]]; then
+    demo_out="$(in_ns "$REPO_ROOT/scripts/demo.sh" 2>&1)" && rc=0 || rc=$?
+    check "demo.sh exits 0" test "$rc" = 0
+    check "demo.sh shows the page of revision 1" grep -qx '<html><body><h1>apacz01</h1><p>revision 1</p></body></html>' <<<"$demo_out"
+    check "demo.sh shows 4/4 www01 tasks" grep -Eq 'stack03_www01 +replicated +4/4' <<<"$demo_out"
+    [[ $rc -eq 0 ]] || printf '%s\n' "$demo_out" | tail -n 30
+fi
+
+# 6. An engine that answers but is not a swarm manager is left alone unless asked.
 docker swarm leave --force >/dev/null
 out="$(in_ns "$REPO_ROOT/scripts/swarm-up.sh" 2>&1)" && rc=0 || rc=$?
 check "not in swarm mode: exit 1" test "$rc" = 1

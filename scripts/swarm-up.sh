@@ -19,7 +19,7 @@
 #   COMPOSESWARM_DOCKERD_PIDFILE     --pidfile        COMPOSESWARM_DOCKERD_ARGS       more flags
 #   COMPOSESWARM_DOCKERD_LOG         its log file (default .cache/composeswarm/dockerd.log)
 #   COMPOSESWARM_SWARM_INIT_ARGS     more flags for `docker swarm init`
-#   COMPOSESWARM_ENGINE_TIMEOUT      seconds to wait for the engine (default 60)
+#   COMPOSESWARM_ENGINE_TIMEOUT      seconds to wait for the engine (default 120)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -35,7 +35,7 @@ for arg in "$@"; do
     esac
 done
 
-TIMEOUT="${COMPOSESWARM_ENGINE_TIMEOUT:-60}"
+TIMEOUT="${COMPOSESWARM_ENGINE_TIMEOUT:-120}"
 INIT_CMD="docker swarm init --advertise-addr 127.0.0.1${COMPOSESWARM_SWARM_INIT_ARGS:+ $COMPOSESWARM_SWARM_INIT_ARGS}"
 
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null; }
@@ -70,6 +70,15 @@ start_dockerd() {
     [[ -n ${COMPOSESWARM_DOCKERD_PIDFILE:-} ]] && args+=(--pidfile "$COMPOSESWARM_DOCKERD_PIDFILE")
     # shellcheck disable=SC2206 # the extra flags are meant to split
     args+=(${COMPOSESWARM_DOCKERD_ARGS:-})
+    # A dockerd that was killed leaves its pid file; if that pid now belongs to another process,
+    # dockerd would refuse to start ("pid file found, ensure docker is not running").
+    local pidfile="${COMPOSESWARM_DOCKERD_PIDFILE:-/var/run/docker.pid}" old
+    if [[ -f $pidfile ]]; then
+        old="$(cat "$pidfile" 2>/dev/null || true)"
+        if [[ -z $old || "$(ps -p "$old" -o comm= 2>/dev/null)" != dockerd ]]; then
+            as_root rm -f "$pidfile"
+        fi
+    fi
     log "starting dockerd ${args[*]} (log: $log)"
     # setsid: the engine outlives this script and the terminal or CI step that ran it.
     as_root env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid dockerd "${args[@]}" >>"$log" 2>&1 </dev/null &

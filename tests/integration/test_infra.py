@@ -125,11 +125,11 @@ def test_swarm_up_is_a_no_op_on_a_manager(docker: Docker) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="the self-test starts a second dockerd in a network namespace: root only")
 def test_swarm_up_from_nothing() -> None:
-    """swarm-up.sh against a second, empty dockerd of its own (scripts/selftest-swarm-up.sh)."""
+    """swarm-up.sh and demo.sh against a second, empty dockerd of their own (scripts/selftest-swarm-up.sh)."""
     workdir = Path(tempfile.mkdtemp(prefix="cs-selftest-"))
     try:
         proc = subprocess.run(
-            [str(REPO_ROOT / "scripts" / "selftest-swarm-up.sh")], capture_output=True, text=True, timeout=600,
+            [str(REPO_ROOT / "scripts" / "selftest-swarm-up.sh"), "--demo"], capture_output=True, text=True, timeout=600,
             env={**os.environ, "COMPOSESWARM_SELFTEST_DIR": str(workdir / "e")},
         )
     finally:
