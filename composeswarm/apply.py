@@ -23,6 +23,7 @@ from composeswarm.plan import Change, Plan
 Json = dict[str, Any]
 Binder = Callable[[Json, dict[str, str], dict[str, str], dict[str, str]], Json]
 Wait = Callable[[list[str]], None]
+OnStep = Callable[["Step"], None]
 
 # At most this many service calls in flight inside one wave: enough to hide round trips, few
 # enough not to flood a manager's raft log.
@@ -100,17 +101,23 @@ def apply_plan(
     wait: Wait | None = None,
     refs: Refs | None = None,
     bind: Binder | None = None,
+    on_step: OnStep | None = None,
+    result: ApplyResult | None = None,
 ) -> ApplyResult:
-    """Make the calls `plan` lists; PartialDeployError (applied / not applied) on the first refusal."""
+    """Make the calls `plan` lists; PartialDeployError (applied / not applied) on the first refusal.
+
+    `on_step` hears of each call as soon as it returned (in plan order within a wave); `result`,
+    when given, is filled in as the calls are made, so the caller still holds it if a wait raises.
+    """
     refs = copy.deepcopy(refs) if refs is not None else Refs()
     if bind is None:
         from composeswarm.convert import bind_ids
 
         bind = bind_ids
-    result = ApplyResult(stack=plan.stack)
+    result = result if result is not None else ApplyResult(stack=plan.stack)
     _live_ids(plan, refs)
     stages = _stages(plan, waves)
-    run = _Run(engine, result, refs, bind, registry_auth)
+    run = _Run(engine, result, refs, bind, registry_auth, on_step or (lambda step: None))
     for index, (label, changes) in enumerate(stages):
         try:
             if label == "services":
@@ -178,12 +185,15 @@ def _stages(plan: Plan, waves: list[list[str]] | None) -> list[tuple[str, list[C
 
 
 class _Run:
-    def __init__(self, engine: Gateway, result: ApplyResult, refs: Refs, bind: Binder, auth: bool) -> None:
+    def __init__(
+        self, engine: Gateway, result: ApplyResult, refs: Refs, bind: Binder, auth: bool, on_step: OnStep
+    ) -> None:
         self.engine = engine
         self.result = result
         self.refs = refs
         self.bind = bind
         self.auth = auth
+        self.on_step = on_step
 
     # --- one object ---------------------------------------------------------------------------------
 
@@ -259,24 +269,23 @@ class _Run:
 
     def services(self, changes: list[Change]) -> list[str]:
         """One wave: independent services, a few at a time; their IDs in wave order."""
-        if len(changes) == 1:
-            outcomes = [self._service_outcome(changes[0])]
-        else:
-            with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(changes))) as pool:
-                outcomes = list(pool.map(self._service_outcome, changes))
         failed: EngineError | None = None
         pending: list[Change] = []
         ids: list[str] = []
-        for change, outcome in zip(changes, outcomes):
-            if isinstance(outcome, EngineError):
-                failed = failed or outcome
-                pending.append(change)
-                continue
-            step, warnings = outcome
-            self.result.applied.append(step)
-            self.result.warnings.extend(warnings)
-            self.result.service_ids[change.name] = step.ident
-            ids.append(step.ident)
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(changes))) as pool:
+            # map yields in wave order as the calls return: each step is told as soon as it and
+            # those before it are made, so the lines come out in a stable order without delay
+            for change, outcome in zip(changes, pool.map(self._service_outcome, changes)):
+                if isinstance(outcome, EngineError):
+                    failed = failed or outcome
+                    pending.append(change)
+                    continue
+                step, warnings = outcome
+                self.result.applied.append(step)
+                self.result.warnings.extend(warnings)
+                self.result.service_ids[change.name] = step.ident
+                ids.append(step.ident)
+                self.on_step(step)
         if failed is not None:
             raise _Failed(failed, pending)
         return ids
@@ -313,7 +322,9 @@ class _Run:
         return Step("service", change.name, "update", ident), warnings
 
     def _record(self, change: Change, action: str, ident: str, note: str = "") -> None:
-        self.result.applied.append(Step(change.kind, change.name, action, ident, note))
+        step = Step(change.kind, change.name, action, ident, note)
+        self.result.applied.append(step)
+        self.on_step(step)
 
 
 def _desired(change: Change) -> Json:

@@ -339,9 +339,11 @@ def deploy_cmd(
     def body() -> int:
         from typing import Literal
 
-        from composeswarm.deploy import DeployOptions, check_resolve_mode, check_stack_name, deploy
+        from composeswarm.apply import Step
+        from composeswarm.deploy import DeployOptions, carry_out, check_resolve_mode, check_stack_name, prepare
         from composeswarm.render import deploy as view
         from composeswarm.render import print_issues
+        from composeswarm.render.progress import ProgressRenderer
 
         fmt: Literal["text", "json"] = "json" if output == "json" else "text"
         if output not in ("text", "json"):
@@ -355,26 +357,47 @@ def deploy_cmd(
             stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
             with_registry_auth=with_registry_auth, detach=waiter is None, dry_run=dry_run, context=context,
         )
-        try:
-            with progress:
-                result = deploy(opts, engine=engine, wait=waiter, on_loaded=print_issues if fmt == "text" else None)
-        except errors.PartialDeployError as exc:
-            if output == "json":
-                typer.echo(view.partial_json(stack, exc), nl=False)
-            sys.stderr.write(view.partial_text(exc))
-            return errors.EXIT_ERROR
-        if output == "text":
+        deployment = prepare(opts, engine=engine, on_loaded=print_issues if fmt == "text" else None)
+        result = deployment.result
+        if fmt == "text":
             sys.stderr.write(view.notes_text(result))
         if dry_run:
             from composeswarm.render.plan import render_plan
 
             typer.echo(render_plan(result.plan, fmt), nl=False)
             return errors.EXIT_CHANGES if result.plan.has_changes else errors.EXIT_OK
-        if output == "json":
-            typer.echo(view.deploy_json(result), nl=False)
+        watched = progress if isinstance(progress, ProgressRenderer) else None
+
+        def on_step(step: Step) -> None:
+            # docker's lines as each call is made, before and among the rollout's progress lines
+            if watched is not None:
+                watched.echo(view.step_line(step))
+            else:
+                typer.echo(view.step_line(step))
+
+        try:
+            with progress:
+                carry_out(deployment, wait=waiter, on_step=on_step if fmt == "text" else None)
+        except errors.PartialDeployError as exc:
+            outcomes = watched.ordered() if watched is not None else []
+            if fmt == "json":
+                typer.echo(view.partial_json(stack, exc, outcomes), nl=False)
+            sys.stderr.write(view.partial_text(exc))
+            return errors.EXIT_ERROR
+        except (errors.RolloutFailed, errors.RolloutTimeout) as exc:
+            # the calls were made: say so (text: streamed already) before the error and exit 3 or 4
+            if fmt == "json":
+                outcomes = watched.ordered() if watched is not None else []
+                typer.echo(view.deploy_json(result, outcomes, error=str(exc)), nl=False)
+            else:
+                sys.stderr.write(view.warnings_text(result))
+            raise
+        outcomes = watched.ordered() if watched is not None else []
+        if fmt == "json":
+            typer.echo(view.deploy_json(result, outcomes), nl=False)
         else:
             sys.stderr.write(view.warnings_text(result))
-            typer.echo(view.deploy_text(result), nl=False)
+            typer.echo(view.summary_text(result), nl=False)
         return errors.EXIT_OK
 
     _run(body)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from composeswarm.apply import ApplyResult, Refs, Wait, apply_plan
+from composeswarm.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
 from composeswarm.errors import EngineError, InputError, Issue
 from composeswarm.plan import Plan
 from composeswarm.resolve import RESOLVE_MODES, ResolveMode, resolve_images
@@ -68,14 +68,24 @@ def check_resolve_mode(mode: str) -> ResolveMode:
     return mode
 
 
-def deploy(
+@dataclass
+class Deployment:
+    """A deploy read, checked and planned: what `carry_out` needs, and the result it fills in."""
+
+    opts: DeployOptions
+    engine: Engine
+    refs: Refs
+    waves: list[list[str]]
+    result: DeployResult
+
+
+def prepare(
     opts: DeployOptions,
     *,
     engine: Engine | None = None,
-    wait: Wait | None = None,
     on_loaded: Callable[[list[Issue]], None] | None = None,
-) -> DeployResult:
-    """Deploy (or with dry_run, only plan) the stack; PartialDeployError when the engine refuses a call.
+) -> Deployment:
+    """Load, convert, check against the engine, resolve images and plan; no write call.
 
     `on_loaded` gets the files' warnings as soon as they are read (docker prints them before any call).
     """
@@ -115,19 +125,43 @@ def deploy(
     )
     result = DeployResult(
         stack=opts.stack, plan=plan, applied=None, load_warnings=list(load_warnings),
-        warnings=list(resolved.warnings), dry_run=opts.dry_run,
+        warnings=list(resolved.warnings), dry_run=opts.dry_run, seconds=time.monotonic() - started,
     )
-    if opts.dry_run or not plan.has_changes:
-        result.seconds = time.monotonic() - started
+    return Deployment(opts=opts, engine=engine, refs=refs, waves=waves, result=result)
+
+
+def carry_out(deployment: Deployment, *, wait: Wait | None = None, on_step: OnStep | None = None) -> DeployResult:
+    """Apply the plan (nothing for a dry run or an empty plan); PartialDeployError when a call is refused.
+
+    `deployment.result.applied` is filled in as the calls are made, so it tells what was done even
+    when `wait` raises (RolloutFailed, RolloutTimeout) or a call is refused.
+    """
+    result, opts = deployment.result, deployment.opts
+    started = time.monotonic() - result.seconds
+    if opts.dry_run or not result.plan.has_changes:
         return result
-    applied = apply_plan(
-        plan, engine, registry_auth=opts.with_registry_auth, waves=waves,
-        wait=None if opts.detach else wait, refs=refs,
-    )
-    result.applied = applied
-    result.warnings.extend(w for w in applied.warnings if w not in result.warnings)
-    result.seconds = time.monotonic() - started
+    result.applied = ApplyResult(stack=opts.stack)
+    try:
+        apply_plan(
+            result.plan, deployment.engine, registry_auth=opts.with_registry_auth, waves=deployment.waves,
+            wait=None if opts.detach else wait, refs=deployment.refs, on_step=on_step, result=result.applied,
+        )
+    finally:
+        result.warnings.extend(w for w in result.applied.warnings if w not in result.warnings)
+        result.seconds = time.monotonic() - started
     return result
+
+
+def deploy(
+    opts: DeployOptions,
+    *,
+    engine: Engine | None = None,
+    wait: Wait | None = None,
+    on_loaded: Callable[[list[Issue]], None] | None = None,
+    on_step: OnStep | None = None,
+) -> DeployResult:
+    """Deploy (or with dry_run, only plan) the stack: `prepare`, then `carry_out`."""
+    return carry_out(prepare(opts, engine=engine, on_loaded=on_loaded), wait=wait, on_step=on_step)
 
 
 def live_refs(live: LiveStack) -> Refs:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from composeswarm.watch import Outcome
     from composeswarm.apply import Step
     from composeswarm.deploy import DeployResult
     from composeswarm.errors import PartialDeployError
@@ -28,25 +30,38 @@ def step_line(step: Step) -> str:
 
 def deploy_text(result: DeployResult) -> str:
     """The stdout of a deploy: a line per write call, then what it came to."""
+    steps = result.applied.applied if result.applied is not None else []
+    return "".join(step_line(s) + "\n" for s in steps) + summary_text(result)
+
+
+def summary_text(result: DeployResult) -> str:
+    """The last line of a deploy's stdout (the step lines are printed as the calls are made)."""
     if result.applied is None or not result.applied.applied:
         return f"Stack {result.stack} is up to date: nothing to change\n"
-    lines = [step_line(s) for s in result.applied.applied]
     counts = result.plan.summary()  # as the plan counts: a rotation's removal is part of its replace
-    lines.append(
+    return (
         f"Stack {result.stack} deployed: {counts['create']} created, {counts['update']} updated, "
-        f"{counts['replace']} replaced, {counts['remove']} removed, {counts['unchanged']} unchanged"
+        f"{counts['replace']} replaced, {counts['remove']} removed, {counts['unchanged']} unchanged\n"
     )
-    return "\n".join(lines) + "\n"
 
 
-def deploy_json(result: DeployResult) -> str:
-    """One JSON document: {"stack", "applied": [{kind, name, action, id}], "warnings": [...]}."""
+def deploy_json(result: DeployResult, rollout: Sequence[Outcome] = (), error: str | None = None) -> str:
+    """One JSON document: {"stack", "applied": [{kind, name, action, id}], "warnings", "rollout"[, "error"]}.
+
+    `rollout` is each watched service's outcome (render.progress.outcomes_json); `error` is the
+    message of a rollout that failed or timed out (exit 3 or 4): the calls made are listed all the same.
+    """
+    from composeswarm.render.progress import outcomes_json
+
     steps = result.applied.applied if result.applied is not None else []
     doc: dict[str, Any] = {
         "stack": result.stack,
         "applied": [_step_json(s) for s in steps],
         "warnings": [str(w) for w in result.load_warnings] + list(result.warnings),
+        "rollout": outcomes_json(rollout),
     }
+    if error is not None:
+        doc["error"] = error
     return json.dumps(doc, indent=2) + "\n"
 
 
@@ -76,7 +91,12 @@ def partial_text(err: PartialDeployError) -> str:
     return "\n".join(lines) + "\n"
 
 
-def partial_json(stack: str, err: PartialDeployError) -> str:
-    """A failed deploy as one JSON document (stdout), so scripts see the same shape as on success."""
-    doc = {"stack": stack, "error": err.message, "applied": err.applied, "not_applied": err.not_applied}
+def partial_json(stack: str, err: PartialDeployError, rollout: Sequence[Outcome] = ()) -> str:
+    """A failed deploy as one JSON document (stdout), with the outcomes of the waves waited for before."""
+    from composeswarm.render.progress import outcomes_json
+
+    doc = {
+        "stack": stack, "error": err.message, "applied": err.applied, "not_applied": err.not_applied,
+        "rollout": outcomes_json(rollout),
+    }
     return json.dumps(doc, indent=2) + "\n"

@@ -136,6 +136,17 @@ class ProgressRenderer:
         if self._live is not None:
             self._live.update(self._table(), refresh=True)
 
+    def echo(self, text: str, stream: IO[str] | None = None) -> None:
+        """A line of the deploy's own (`Creating service s_web`) to `stream` (stdout), above the live lines."""
+        out = stream if stream is not None else sys.stdout
+        isatty = getattr(out, "isatty", None)
+        if self._live is not None and isatty is not None and isatty():
+            # the same screen: printed through the live display, which redraws itself below
+            self._live.console.print(text, markup=False, highlight=False)
+        else:
+            out.write(text + "\n")
+            out.flush()
+
     def _print(self, text: str) -> None:
         if self._live is not None:
             self._live.console.print(text, markup=False, highlight=False)
@@ -176,7 +187,12 @@ class ProgressRenderer:
             from rich.live import Live
 
             console = Console(file=self.stream, force_terminal=True)
-            self._live = Live(self._table(), console=console, auto_refresh=False, transient=True)
+            # stdout stays stdout (`echo` routes the deploy's lines): redirected into this stderr
+            # console, `deploy > file` on a terminal would lose them
+            self._live = Live(
+                self._table(), console=console, auto_refresh=False, transient=True,
+                redirect_stdout=False, redirect_stderr=False,
+            )
             self._live.__enter__()
         return self
 
@@ -188,12 +204,14 @@ class ProgressRenderer:
             self._live = None
         self.report()
 
+    def ordered(self) -> list[Outcome]:
+        """The outcomes wave by wave, then by name (the order services resolved in is a race)."""
+        wave_of = {name: i for i, wave in enumerate(self.waves) for name in wave}
+        return sorted(self.outcomes.values(), key=lambda o: (wave_of.get(o.service, len(self.waves)), o.service))
+
     def report(self) -> None:
         """Print the final report (nothing when no service was watched)."""
-        # wave by wave, then by name: the order services resolved in is a race
-        wave_of = {name: i for i, wave in enumerate(self.waves) for name in wave}
-        outcomes = sorted(self.outcomes.values(), key=lambda o: (wave_of.get(o.service, len(self.waves)), o.service))
-        for line in report_lines(outcomes, self.not_started()):
+        for line in report_lines(self.ordered(), self.not_started()):
             self.stream.write(line + "\n")
         self.stream.flush()
 

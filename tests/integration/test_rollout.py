@@ -122,6 +122,48 @@ def test_chain_is_created_wave_by_wave(tmp_path: Path, stack_name: str) -> None:
     ]
 
 
+def test_docker_lines_come_as_the_calls_are_made(tmp_path: Path, stack_name: str) -> None:
+    """stdout and stderr on one pipe: each `Creating service` line comes before its wave's progress."""
+    file = write(tmp_path, """
+  b: {<<: *svc, depends_on: [a]}
+  a: {<<: *svc}
+""")
+    proc = subprocess.run(
+        [sys.executable, "-m", "composeswarm", "deploy", "--resolve-image", "never", "-f", str(file),
+         "--timeout", TIMEOUT, stack_name],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300, cwd=REPO_ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout
+    a, b = f"{stack_name}_a", f"{stack_name}_b"
+    lines = proc.stdout.splitlines()
+
+    def first(start: str) -> int:
+        """Index of the first line that starts with START once a timestamp is taken off."""
+        return next(i for i, line in enumerate(lines) if re.sub(r"^\d\d:\d\d:\d\d ", "", line).startswith(start))
+
+    assert first(f"Creating network {stack_name}_default") < first(f"Creating service {a}") < first(f"{a}: 0/1")
+    assert first(f"{a}: converged") < first(f"Creating service {b}") < first(f"{b}: ")
+    assert lines[-1] == f"Stack {stack_name} deployed: 3 created, 0 updated, 0 replaced, 0 removed, 0 unchanged"
+
+
+def test_json_is_one_document_with_the_outcomes(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, """
+  web: {<<: *svc}
+""")
+    run = deploy(stack_name, file, "--timeout", TIMEOUT, "--output", "json")
+    assert run.code == 0, run.stderr
+    doc = json.loads(run.stdout)
+    web = inspect("service", f"{stack_name}_web")[0]["ID"]
+    assert [(s["action"], s["name"]) for s in doc["applied"]] == [
+        ("create", f"{stack_name}_default"), ("create", f"{stack_name}_web"),
+    ]
+    assert [{k: o[k] for k in ("service", "id", "outcome", "reason", "done", "desired")} for o in doc["rollout"]] == [
+        {"service": f"{stack_name}_web", "id": web, "outcome": "converged", "reason": "1/1 running",
+         "done": 1, "desired": 1},
+    ]
+    assert "error" not in doc
+
+
 def test_service_healthy_waits_for_the_healthcheck(tmp_path: Path, stack_name: str) -> None:
     file = write(tmp_path, """
   db:
@@ -214,6 +256,25 @@ def test_timeout_exits_4_in_about_the_timeout(tmp_path: Path, stack_name: str) -
     )
     assert 6 <= run.seconds < 20
     assert f"  {stack_name}_web  timed out  {reason}" in run.stderr
+    # the calls were made, and said so
+    assert run.stdout == f"Creating network {stack_name}_default\nCreating service {stack_name}_web\n"
+
+
+def test_json_on_timeout_lists_the_calls_and_the_outcomes(tmp_path: Path, stack_name: str) -> None:
+    file = write(tmp_path, """
+  web:
+    <<: *svc
+    deploy: {placement: {constraints: [node.labels.composeswarm-never == true]}}
+""")
+    run = deploy(stack_name, file, "--timeout", "3", "--output", "json")
+    web = f"{stack_name}_web"
+    doc = json.loads(run.stdout)
+    assert (run.code, [(s["action"], s["name"]) for s in doc["applied"]]) == (
+        4, [("create", f"{stack_name}_default"), ("create", web)]
+    )
+    assert [(o["service"], o["outcome"], o["done"], o["desired"]) for o in doc["rollout"]] == [(web, "timed_out", 0, 1)]
+    assert doc["error"].startswith(f"timed out after 3 s waiting for {web} (0/1 running; ")
+    assert run.stderr.splitlines()[-1] == "error: " + doc["error"]
 
 
 def test_detach_returns_at_once(tmp_path: Path, stack_name: str) -> None:
@@ -282,6 +343,7 @@ def test_crash_looping_service_fails_with_its_task_error(tmp_path: Path, stack_n
 """)
     run = deploy(stack_name, file, "--timeout", TIMEOUT)
     web = f"{stack_name}_web"
+    assert run.stdout == f"Creating network {stack_name}_default\nCreating service {web}\n"
     assert (run.code, run.stderr.splitlines()[-1]) == (
         3, f'error: rollout failed: {web}: tasks keep failing: 3 tasks of the current version failed, '
            'the last one with "task: non-zero exit (7)"'

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from composeswarm.apply import Refs, apply_plan
-from composeswarm.errors import PartialDeployError
+from composeswarm.apply import ApplyResult, Refs, apply_plan
+from composeswarm.errors import PartialDeployError, RolloutFailed
 from composeswarm.plan import Change, FieldChange, Plan
 from tests.unit.apply_fakes import FakeGateway, bind_names
 
@@ -175,3 +175,22 @@ def test_rotation_steps_say_which_version_they_replace() -> None:
     assert [(s.describe(), s.note) for s in result.applied] == [
         ("replace secret s_pw_ab12", "new version of s_pw"), ("remove secret s_pw", "old version")
     ]
+
+
+def test_each_step_is_told_as_it_is_made_and_kept_when_a_wait_raises() -> None:
+    """Lines come out before the wait of their wave; what was applied survives the wait's error."""
+    changes = [NET] + [Change("service", f"s_{n}", "create", desired=svc(f"s_{n}", nets=())) for n in ("db", "a", "b")]
+    told: list[str] = []
+
+    def wait(ids: list[str]) -> None:
+        told.append(f"wait {','.join(ids)}")
+        if "id-s_a" in ids:
+            raise RolloutFailed("rollout failed: s_a: update rolled back")
+
+    kept = ApplyResult("s")
+    with pytest.raises(RolloutFailed):
+        apply_plan(Plan("s", tuple(changes)), FakeGateway(), bind=bind_names, waves=[["s_db"], ["s_a", "s_b"]],
+                   wait=wait, on_step=lambda step: told.append(step.describe()), result=kept)
+    assert told == ["create network s_default", "create service s_db", "wait id-s_db",
+                    "create service s_a", "create service s_b", "wait id-s_a,id-s_b"]
+    assert [s.describe() for s in kept.applied] == told[:2] + told[3:5]

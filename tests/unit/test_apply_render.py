@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,8 @@ from composeswarm.apply import ApplyResult, Step
 from composeswarm.deploy import DeployResult, check_resolve_mode, check_stack_name
 from composeswarm.errors import InputError, PartialDeployError
 from composeswarm.plan import Change, Plan
-from composeswarm.render.deploy import deploy_json, deploy_text, partial_json, partial_text, step_line
+from composeswarm.render.deploy import deploy_json, deploy_text, partial_json, partial_text, step_line, summary_text
+from composeswarm.watch import Outcome, Progress
 
 
 @pytest.mark.parametrize(
@@ -67,10 +69,32 @@ def test_text_when_up_to_date(applied: bool) -> None:
     assert deploy_text(result([], applied)) == "Stack s is up to date: nothing to change\n"
 
 
-def test_json_of_a_deploy() -> None:
-    doc = json.loads(deploy_json(result([Step("service", "s_web", "update", "2")], warnings=["w\n"])))
+ROLLED_BACK = Outcome("s_web", "2", "rolled_back", "update rolled back", 8.25,
+                      Progress("s_web", "2", "replicated", 1, 2, "running", "rollback_completed", "", 8.25))
+ROLLED_BACK_JSON = {"service": "s_web", "id": "2", "outcome": "rolled_back", "reason": "update rolled back",
+                    "elapsed": 8.25, "done": 1, "desired": 2, "unit": "running", "update_state": "rollback_completed"}
+
+
+@pytest.mark.parametrize(
+    ("rollout", "error", "extra"),
+    [
+        pytest.param((), None, {"rollout": []}, id="detached: nothing watched"),
+        pytest.param((ROLLED_BACK,), "rollout failed: s_web: update rolled back",
+                     {"rollout": [ROLLED_BACK_JSON], "error": "rollout failed: s_web: update rolled back"},
+                     id="exit 3: the calls, the outcomes and the error"),
+    ],
+)
+def test_json_of_a_deploy(rollout: tuple[Outcome, ...], error: str | None, extra: dict[str, Any]) -> None:
+    doc = json.loads(deploy_json(result([Step("service", "s_web", "update", "2")], warnings=["w\n"]), rollout, error))
     assert doc == {"stack": "s", "applied": [{"kind": "service", "name": "s_web", "action": "update", "id": "2"}],
-                   "warnings": ["w\n"]}
+                   "warnings": ["w\n"], **extra}
+
+
+def test_summary_is_the_last_line_of_the_text() -> None:
+    steps = [Step("service", "s_web", "update", "2")]
+    assert summary_text(result(steps)) == deploy_text(result(steps)).splitlines(keepends=True)[-1] == (
+        "Stack s deployed: 0 created, 1 updated, 0 replaced, 0 removed, 2 unchanged\n"
+    )
 
 
 def test_partial_failure_views() -> None:
@@ -81,7 +105,7 @@ def test_partial_failure_views() -> None:
     )
     assert json.loads(partial_json("s", err)) == {
         "stack": "s", "error": "create service s_bad: refused",
-        "applied": ["create network s_default"], "not_applied": ["create service s_bad"],
+        "applied": ["create network s_default"], "not_applied": ["create service s_bad"], "rollout": [],
     }
     nothing = PartialDeployError("create network s_default: refused", [], ["create network s_default"])
     assert partial_text(nothing).splitlines()[1] == "applied: nothing"
