@@ -351,13 +351,16 @@ def deploy_cmd(
         # docker checks these before reading any file
         check_stack_name(stack)
         check_resolve_mode(resolve_image)
-        # waiting (rollout helper): waves by depends_on, watched until converged, failed or --timeout
-        engine, waiter, progress = _rollout(stack, file, env_file, context, timeout, detach or no_wait, dry_run)
+        if timeout <= 0:
+            raise errors.InputError([errors.Issue("", None, None, (), f"--timeout must be more than 0 seconds, got {timeout:g}")])
         opts = DeployOptions(
             stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
-            with_registry_auth=with_registry_auth, detach=waiter is None, dry_run=dry_run, context=context,
+            with_registry_auth=with_registry_auth, detach=detach or no_wait, dry_run=dry_run, context=context,
         )
-        deployment = prepare(opts, engine=engine, on_loaded=print_issues if fmt == "text" else None)
+        # the files are read once, here (standard input can be read only once)
+        deployment = prepare(
+            opts, connect=lambda: _connect(context), on_loaded=print_issues if fmt == "text" else None
+        )
         result = deployment.result
         if fmt == "text":
             sys.stderr.write(view.notes_text(result))
@@ -366,6 +369,8 @@ def deploy_cmd(
 
             typer.echo(render_plan(result.plan, fmt), nl=False)
             return errors.EXIT_CHANGES if result.plan.has_changes else errors.EXIT_OK
+        # waiting (rollout helper): waves by depends_on, watched until converged, failed or --timeout
+        waiter, progress = _rollout(deployment, timeout)
         watched = progress if isinstance(progress, ProgressRenderer) else None
 
         def on_step(step: Step) -> None:
@@ -524,36 +529,20 @@ def config_cmd(file: FileOpt = None, env_file: EnvFileOpt = None, output: Config
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
+    from composeswarm.deploy import Deployment
     from composeswarm.watch import Waiter
 
 
-def _rollout(
-    stack: str,
-    file: Optional[list[str]],
-    env_file: Optional[list[str]],
-    context: Optional[str],
-    timeout: float,
-    detach: bool,
-    dry_run: bool,
-) -> tuple[Optional[Engine], Optional[Waiter], AbstractContextManager[object]]:
-    """The engine, the wait hook and the progress view of a deploy (no hook: do not wait at all)."""
+def _rollout(deployment: Deployment, timeout: float) -> tuple[Optional[Waiter], AbstractContextManager[object]]:
+    """The wait hook and the progress view of a deploy (no hook: --detach, wait for nothing)."""
     from contextlib import nullcontext
 
-    if dry_run:
-        return None, None, nullcontext()
-    if timeout <= 0:
-        raise errors.InputError([errors.Issue("", None, None, (), f"--timeout must be more than 0 seconds, got {timeout:g}")])
-    if detach:  # as docker stack deploy: the calls are made, nothing is waited for
-        return _connect(context), None, nullcontext()
-    from composeswarm.load import load_project
-    from composeswarm.order import make_order
+    if deployment.opts.detach:  # as docker stack deploy: the calls are made, nothing is waited for
+        return None, nullcontext()
     from composeswarm.render.progress import ProgressRenderer
     from composeswarm.watch import Waiter, Watcher
 
-    # The depends_on conditions come from the files; standard input can be read once only (by deploy).
-    order = None if "-" in (file or []) else make_order(load_project(file or [], env_file or [])[0], stack)
-    engine = _connect(context)
-    conditions = order.conditions if order is not None else {}
-    view = ProgressRenderer(waves=order.waves if order is not None else ())
-    watcher = Watcher(engine, conditions=conditions, on_event=view)
-    return engine, Waiter(watcher, timeout), view
+    order = deployment.order
+    view = ProgressRenderer(waves=order.waves)
+    watcher = Watcher(deployment.engine, conditions=order.conditions, on_event=view)
+    return Waiter(watcher, timeout), view

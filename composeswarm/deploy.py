@@ -21,6 +21,7 @@ from composeswarm.resolve import RESOLVE_MODES, ResolveMode, resolve_images
 if TYPE_CHECKING:
     from composeswarm.convert import DesiredStack
     from composeswarm.engine import Engine, LiveStack
+    from composeswarm.order import Order
 
 Json = dict[str, Any]
 # Networks that always exist on every node: docker never inspects them (NetworkMode.IsUserDefined).
@@ -75,7 +76,7 @@ class Deployment:
     opts: DeployOptions
     engine: Engine
     refs: Refs
-    waves: list[list[str]]
+    order: Order  # depends_on waves and conditions, read from the files loaded here (once: stdin too)
     result: DeployResult
 
 
@@ -83,15 +84,18 @@ def prepare(
     opts: DeployOptions,
     *,
     engine: Engine | None = None,
+    connect: Callable[[], Engine] | None = None,
     on_loaded: Callable[[list[Issue]], None] | None = None,
 ) -> Deployment:
     """Load, convert, check against the engine, resolve images and plan; no write call.
 
-    `on_loaded` gets the files' warnings as soon as they are read (docker prints them before any call).
+    Without `engine`, `connect()` (else Engine.connect) is called once the files are read and
+    converted, so a bad file is reported as such even when no engine answers. `on_loaded` gets the
+    files' warnings as soon as they are read (docker prints them before any call).
     """
     from composeswarm.convert import convert_project
     from composeswarm.load import load_project
-    from composeswarm.order import waves as make_waves
+    from composeswarm.order import make_order
     from composeswarm.plan import make_plan
 
     started = time.monotonic()
@@ -101,8 +105,10 @@ def prepare(
     if on_loaded is not None:
         on_loaded(list(load_warnings))
     desired = convert_project(project, opts.stack)
-    waves = make_waves(project, opts.stack)
+    order = make_order(project, opts.stack)
 
+    if engine is None and connect is not None:
+        engine = connect()
     if engine is None:
         from composeswarm.engine import Engine
 
@@ -127,7 +133,7 @@ def prepare(
         stack=opts.stack, plan=plan, applied=None, load_warnings=list(load_warnings),
         warnings=list(resolved.warnings), dry_run=opts.dry_run, seconds=time.monotonic() - started,
     )
-    return Deployment(opts=opts, engine=engine, refs=refs, waves=waves, result=result)
+    return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result)
 
 
 def carry_out(deployment: Deployment, *, wait: Wait | None = None, on_step: OnStep | None = None) -> DeployResult:
@@ -143,7 +149,8 @@ def carry_out(deployment: Deployment, *, wait: Wait | None = None, on_step: OnSt
     result.applied = ApplyResult(stack=opts.stack)
     try:
         apply_plan(
-            result.plan, deployment.engine, registry_auth=opts.with_registry_auth, waves=deployment.waves,
+            result.plan, deployment.engine, registry_auth=opts.with_registry_auth,
+            waves=[list(wave) for wave in deployment.order.waves],
             wait=None if opts.detach else wait, refs=deployment.refs, on_step=on_step, result=result.applied,
         )
     finally:

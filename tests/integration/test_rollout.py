@@ -49,12 +49,12 @@ class Run:
     seconds: float
 
 
-def composeswarm(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
+def composeswarm(*args: str, env: dict[str, str] | None = None, timeout: float = 300, stdin: str | None = None) -> Run:
     """Run `python -m composeswarm ARGS` (stdout and stderr are pipes: plain progress lines)."""
     start = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "composeswarm", *args], capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})}, cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})}, cwd=REPO_ROOT, input=stdin,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
 
@@ -162,6 +162,34 @@ def test_json_is_one_document_with_the_outcomes(tmp_path: Path, stack_name: str)
          "done": 1, "desired": 1},
     ]
     assert "error" not in doc
+
+
+def test_chain_from_standard_input_knows_its_conditions(stack_name: str) -> None:
+    """`-f -`: the files are read once, so the waves and conditions come from standard input too."""
+    text = HEADER + """
+  web:
+    <<: *svc
+    depends_on: {db: {condition: service_healthy}}
+  db:
+    <<: *svc
+    command: ["sh", "-c", "sleep 2; touch /healthy; exec sleep 100000"]
+    healthcheck: {test: ["CMD-SHELL", "test -f /healthy"], interval: 1s, retries: 30}
+    depends_on: {init: {condition: service_completed_successfully}}
+  init:
+    <<: *svc
+    command: ["sh", "-c", "sleep 1"]
+    deploy: {restart_policy: {condition: on-failure}}
+"""
+    run = composeswarm("deploy", "--resolve-image", "never", "-f", "-", "--timeout", TIMEOUT, stack_name, stdin=text)
+    assert run.code == 0, run.stderr
+    init, db, web = (f"{stack_name}_{s}" for s in ("init", "db", "web"))
+    done = parse_time(tasks(init)[0]["Status"]["Timestamp"])
+    assert done is not None and done < created(db)
+    assert running_since(db)[0] < created(web)
+    # wave order (init, db, web), and init waited for as complete: its condition was known
+    assert [line.split()[:4] for line in run.stderr.splitlines()[-3:]] == [
+        [init, "converged", "1/1", "complete"], [db, "converged", "1/1", "running"], [web, "converged", "1/1", "running"],
+    ]
 
 
 def test_service_healthy_waits_for_the_healthcheck(tmp_path: Path, stack_name: str) -> None:
