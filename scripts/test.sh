@@ -13,4 +13,7 @@ start=$SECONDS
 "$REPO_ROOT/scripts/swarm-up.sh"
 log "set-up took $((SECONDS - start)) s"
 
-exec "$REPO_ROOT/.venv/bin/pytest" "$@"
+# A hung test must not eat CI's 90 minutes silently: SIGINT after COMPOSESWARM_TEST_TIMEOUT seconds
+# (85 min by default) makes pytest stop and print its summary.
+exec timeout --signal=INT --kill-after=60 "${COMPOSESWARM_TEST_TIMEOUT:-5100}" \
+    "$REPO_ROOT/.venv/bin/pytest" --durations=15 "$@"

@@ -17,27 +17,14 @@ from tests.integration.conftest import Docker, _free_port, docker
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "examples" / "stack_03"
-COMPOSESWARM = REPO_ROOT / ".venv" / "bin" / "composeswarm"
 # Generous: a first deploy can stall 30 s in libnetwork (moby#47396), and tasks started before the
 # push are retried only after the 5 s restart delay.
 CONVERGE_TIMEOUT = 120.0
 
 
-def _has_deploy_command() -> bool:
-    """True once composeswarm has a `deploy` command."""
-    proc = subprocess.run([str(COMPOSESWARM), "deploy", "--help"], capture_output=True, timeout=60)
-    return proc.returncode == 0
-
-
-def _deploy(tool: str, stack: str, env: dict[str, str]) -> None:
-    """Deploy the example with docker stack deploy or composeswarm deploy."""
-    file = str(EXAMPLE / "docker-stack.yml")
-    if tool == "docker":
-        docker("stack", "deploy", "--compose-file", file, stack, env=env)
-        return
-    proc = subprocess.run([str(COMPOSESWARM), "deploy", "-f", file, stack], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def _deploy(stack: str, env: dict[str, str]) -> None:
+    """Deploy the example with docker stack deploy (the parity reference)."""
+    docker("stack", "deploy", "--compose-file", str(EXAMPLE / "docker-stack.yml"), stack, env=env)
 
 
 def _push_revisions(env: dict[str, str], *args: str) -> None:
@@ -79,21 +66,19 @@ def registry_port() -> Iterator[int]:
         docker("rmi", f"127.0.0.1:{port}/apacz:{rev}", check=False)
 
 
-@pytest.mark.parametrize("tool", [pytest.param("docker", id="docker stack deploy"),
-                                  pytest.param("composeswarm", id="composeswarm deploy")])
-def test_walkthrough(docker: Docker, stack_name: str, registry_port: int, tool: str) -> None:
-    if tool == "composeswarm" and not _has_deploy_command():
-        pytest.skip("composeswarm has no deploy command yet")
+# composeswarm deploy on this example, with its waiting and reports, is tested in test_rollout.py
+# (test_stack_03_rolling_update); the README's first command runs it in test_infra.py (selftest).
+def test_walkthrough_with_docker_stack_deploy(docker: Docker, stack_name: str, registry_port: int) -> None:
     env = {"REGISTRY_PORT": str(registry_port), "REV": "1"}
     repo = f"127.0.0.1:{registry_port}/apacz"
 
     _push_revisions(env, "--build-only")
-    _deploy(tool, stack_name, env)
+    _deploy(stack_name, env)
     _push_revisions(env)
     _wait("4 tasks of revision 1", lambda: _running(stack_name) == [f"{repo}:1"] * 4)
     assert _page(stack_name) == "<html><body><h1>apacz01</h1><p>revision 1</p></body></html>"
 
-    _deploy(tool, stack_name, {**env, "REV": "2"})
+    _deploy(stack_name, {**env, "REV": "2"})
     service = f"{stack_name}_www01"
 
     def update_state() -> str:
