@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
+from composeswarm.plan import is_sensitive
 from tests.integration.conftest import DOCKER_CLI, random_name, remove_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -247,36 +248,40 @@ def _pick_service(case: Case) -> tuple[str, dict[str, Any]]:
 )
 @pytest.mark.parametrize("name", _all_cases())
 def test_one_field_changed_plans_exactly_that_field(name: str, field: str, target: Target, tmp_path: Path) -> None:
-    """(c) an override file changes one field of one service: the plan lists that field only."""
+    """(c) an override file changes one field of one service: the plan lists that field only.
+
+    docker merges a second file with list re-keying (ports by published port: 443/tcp and 443/udp
+    collapse), so the stack is first deployed with a neutral override naming the same service (its
+    own image again): the changed override then differs from what is deployed by one field only.
+    """
     case, stack = _load(name), target.name
     target.make_externals(case.external)
-    docker_deploy(case, stack)
     service, svc = _pick_service(case)
-    override: dict[str, Any] = {}
     version = _first_file_version(case)
-    if version is not None:
-        override["version"] = version
+    header: dict[str, Any] = {} if version is None else {"version": version}
+    neutral = tmp_path / "neutral.yml"
+    neutral.write_text(yaml.safe_dump({**header, "services": {service: {"image": svc["image"]}}}))
+    docker_deploy(Case([*case.files, neutral], case.env, case.external), stack)
+
+    change: dict[str, Any] = {"image": svc["image"]}
     env = svc.get("environment") or {}
     if field == "replicas":
         before: Any = (svc.get("deploy") or {}).get("replicas", 1)
         after: Any = before + 1
-        override["services"] = {service: {"deploy": {"replicas": after}}}
+        change["deploy"] = {"replicas": after}
         path = "deploy.replicas"
     elif field == "env":
-        key = next((k for k in sorted(env) if env[k] is not None and "PASS" not in k.upper() and "KEY" not in k.upper() and "SECRET" not in k.upper() and "TOKEN" not in k.upper() and "AUTH" not in k.upper()), None)
-        if key is None:
-            key, before = "CS_PLAN_PROBE", None
-        else:
-            before = env[key]
+        plain = [k for k in sorted(env) if env[k] is not None and not is_sensitive(f"environment.{k}")]
+        key, before = (plain[0], env[plain[0]]) if plain else ("CS_PLAN_PROBE", None)
         after = f"{before or ''}-changed"
-        override["services"] = {service: {"environment": {key: after}}}
+        change["environment"] = {key: after}
         path = f"environment.{key}"
     else:
         before = svc["image"]
         after = "local/busybox:2" if before != "local/busybox:2" else "local/busybox:1"
-        override["services"] = {service: {"image": after}}
+        change["image"] = after
         path = "image"
-    extra = tmp_path / "override.yml"
-    extra.write_text(yaml.safe_dump(override))
-    code, plan, _ = cs_plan(case, stack, [extra])
+    changed = tmp_path / "changed.yml"
+    changed.write_text(yaml.safe_dump({**header, "services": {service: change}}))
+    code, plan, _ = cs_plan(case, stack, [changed])
     assert (code, changes(plan)) == (2, [("service", f"{stack}_{service}", "update", [(path, before, after)])])
