@@ -54,3 +54,20 @@ image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 tar_rootfs() {
     tar -C "$1" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf - .
 }
+
+# stop_private_engine DIR: stop a dockerd whose pid file is DIR/docker.pid, unmount what it left
+# under DIR and remove DIR (for engines started with --data-root/--exec-root inside DIR).
+stop_private_engine() {
+    local dir="$1" pid i m
+    if [[ -f $dir/docker.pid ]]; then
+        pid="$(cat "$dir/docker.pid")"
+        kill "$pid" 2>/dev/null || true
+        for ((i = 0; i < 120; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    # Mounts the engine may leave behind (overlay layers, netns files, shm), deepest first.
+    awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+        umount -l "$m" 2>/dev/null || true
+    done
+    rm -rf "$dir"
+}

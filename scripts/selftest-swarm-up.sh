@@ -42,18 +42,7 @@ check() {  # check DESCRIPTION CMD...: run CMD, report ok/FAIL
 in_ns() { nsenter --net="/run/netns/$NETNS" "$@"; }
 
 teardown() {
-    local pid i
-    if [[ -f $DIR/docker.pid ]]; then
-        pid="$(cat "$DIR/docker.pid")"
-        kill "$pid" 2>/dev/null || true
-        for ((i = 0; i < 120; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-        kill -9 "$pid" 2>/dev/null || true
-    fi
-    # Mounts the engine may leave behind (overlay layers, netns files, shm), deepest first.
-    awk -v d="$DIR" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
-        umount -l "$m" 2>/dev/null || true
-    done
-    rm -rf "$DIR"
+    stop_private_engine "$DIR"
     ip netns del "$NETNS" 2>/dev/null || true
 }
 trap teardown EXIT
