@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,7 +22,17 @@ from composeswarm.plan import Change, Plan
 
 Json = dict[str, Any]
 Binder = Callable[[Json, dict[str, str], dict[str, str], dict[str, str]], Json]
-Wait = Callable[[list[str]], None]
+
+
+class Wait(Protocol):
+    """Wait until the services (IDs) converged; raise (RolloutFailed, RolloutTimeout) when they do not.
+
+    `unchanged`: services this deploy did not touch (dependencies of a later wave), whose past
+    failures and finished rollbacks are not this rollout's.
+    """
+
+    def __call__(self, service_ids: list[str], *, unchanged: bool = False) -> None: ...
+
 OnStep = Callable[["Step"], None]
 
 # At most this many service calls in flight inside one wave: enough to hide round trips, few
@@ -58,6 +68,7 @@ class Refs:
     networks: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     configs: dict[str, str] = field(default_factory=dict)
+    services: dict[str, str] = field(default_factory=dict)  # the live ones: waited for as dependencies
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +114,16 @@ def apply_plan(
     bind: Binder | None = None,
     on_step: OnStep | None = None,
     result: ApplyResult | None = None,
+    needs: Mapping[str, Sequence[str]] | None = None,
 ) -> ApplyResult:
     """Make the calls `plan` lists; PartialDeployError (applied / not applied) on the first refusal.
 
-    `on_step` hears of each call as soon as it returned (in plan order within a wave); `result`,
-    when given, is filled in as the calls are made, so the caller still holds it if a wait raises.
+    With `wait`, each wave of services is waited for after its calls, and before a wave its
+    dependencies (`needs`: service -> the services it depends on) that this deploy did not change
+    are waited for too (by their live IDs in `refs.services`): a dependency must have converged
+    whether or not it changed. `on_step` hears of each call as soon as it returned (in plan order
+    within a wave); `result`, when given, is filled in as the calls are made, so the caller still
+    holds it if a wait raises.
     """
     refs = copy.deepcopy(refs) if refs is not None else Refs()
     if bind is None:
@@ -118,10 +134,14 @@ def apply_plan(
     _live_ids(plan, refs)
     stages = _stages(plan, waves)
     run = _Run(engine, result, refs, bind, registry_auth, on_step or (lambda step: None))
+    waited: set[str] = set()  # services already waited for (or changed in an earlier wave)
     for index, (label, changes) in enumerate(stages):
         try:
             if label == "services":
+                if wait is not None:
+                    _wait_unchanged(changes, needs or {}, waited, refs, wait)
                 ids = run.services(changes)
+                waited.update(c.name for c in changes)
                 if wait is not None and ids:
                     wait(ids)
             else:
@@ -135,6 +155,17 @@ def apply_plan(
                 not_applied=[_describe(c) for c in failed.pending + rest],
             ) from failed.error
     return result
+
+
+def _wait_unchanged(
+    changes: list[Change], needs: Mapping[str, Sequence[str]], waited: set[str], refs: Refs, wait: Wait
+) -> None:
+    """Wait for the dependencies of a wave that this deploy did not change (and not yet waited for)."""
+    deps = sorted({d for c in changes for d in needs.get(c.name, ())} - waited)
+    ids = [refs.services[d] for d in deps if d in refs.services]
+    waited.update(deps)
+    if ids:
+        wait(ids, unchanged=True)
 
 
 def _describe(change: Change) -> str:

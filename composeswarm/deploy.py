@@ -150,7 +150,7 @@ def carry_out(deployment: Deployment, *, wait: Wait | None = None, on_step: OnSt
     try:
         apply_plan(
             result.plan, deployment.engine, registry_auth=opts.with_registry_auth,
-            waves=[list(wave) for wave in deployment.order.waves],
+            waves=[list(wave) for wave in deployment.order.waves], needs=deployment.order.needs,
             wait=None if opts.detach else wait, refs=deployment.refs, on_step=on_step, result=result.applied,
         )
     finally:
@@ -177,6 +177,7 @@ def live_refs(live: LiveStack) -> Refs:
         networks={n["Name"]: n["Id"] for n in live.networks},
         secrets={s["Spec"]["Name"]: s["ID"] for s in live.secrets},
         configs={c["Spec"]["Name"]: c["ID"] for c in live.configs},
+        services={s["Spec"]["Name"]: s["ID"] for s in live.services},
     )
 
 

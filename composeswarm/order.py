@@ -11,7 +11,7 @@ dependency on a service that does not exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from composeswarm.errors import InputError, Issue, Path
@@ -29,6 +29,8 @@ class Order:
 
     waves: tuple[tuple[str, ...], ...]
     conditions: dict[str, Condition]  # engine name -> condition; services nobody depends on are absent
+    # engine name -> the engine names it depends on directly (services with none are absent)
+    needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def dependencies(project: Project) -> dict[str, dict[str, Condition]]:
@@ -84,7 +86,8 @@ def make_order(project: Project, stack: str) -> Order:
             key = f"{stack}_{dep}"
             if key not in conditions or _STRENGTH[condition] > _STRENGTH[conditions[key]]:
                 conditions[key] = condition
-    return Order(waves=waves, conditions=conditions)
+    needs = {f"{stack}_{s}": tuple(f"{stack}_{d}" for d in sorted(deps[s])) for s in sorted(deps) if deps[s]}
+    return Order(waves=waves, conditions=conditions, needs=needs)
 
 
 def waves(project: Project, stack: str) -> list[list[str]]:

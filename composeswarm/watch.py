@@ -142,10 +142,13 @@ def assess(
     anchor: datetime | None = None,
     max_failures: int = 3,
     rollback_cause: str = "",
+    unchanged: bool = False,
 ) -> Assessment:
     """Judge one service from its up-to-date tasks (`current`) and all its tasks (`history`).
 
-    `rollback_cause` is the UpdateStatus message seen while the rollback ran, if any.
+    `rollback_cause` is the UpdateStatus message seen while the rollback ran, if any. `unchanged`:
+    this deploy did not touch the service, so a rollback that completed before is history (the spec
+    it rolled back to is the one the files ask for), not a failure.
     """
     spec = service.get("Spec", {})
     name = spec.get("Name", service.get("ID", ""))
@@ -179,6 +182,8 @@ def assess(
     update = service.get("UpdateStatus") or {}
     state = update.get("State")
     message = update.get("Message") or ""
+    if unchanged and state == "rollback_completed":
+        state = "completed"
 
     def result(verdict: Verdict, reason: str = "") -> Assessment:
         return Assessment(verdict, reason, done, desired, unit, note, failures)
@@ -352,6 +357,7 @@ class _Track:
     started: float
     name: str = ""
     anchor: datetime | None = None
+    unchanged: bool = False
     converged_since: float | None = None
     rollback_cause: str = ""
     seen_failures: set[str] = field(default_factory=set)
@@ -384,10 +390,18 @@ class Watcher:
         self.polls = 0
         self._nodes: dict[str, Json] | None = None
 
-    def wait(self, service_ids: Sequence[str], deadline: float) -> dict[str, Outcome]:
-        """Watch the services (all at once) until each is resolved or `deadline` (clock time) passes."""
+    def wait(self, service_ids: Sequence[str], deadline: float, *, unchanged: bool = False) -> dict[str, Outcome]:
+        """Watch the services (all at once) until each is resolved or `deadline` (clock time) passes.
+
+        `unchanged`: services this deploy did not touch; only task failures from now on count.
+        """
         start = self.clock()
-        tracks = {sid: _Track(service_id=sid, started=start) for sid in dict.fromkeys(service_ids)}
+        # the engine's clock is the host's on a local swarm; elsewhere a skew only moves the line
+        anchor = datetime.now(timezone.utc) if unchanged else None
+        tracks = {
+            sid: _Track(service_id=sid, started=start, anchor=anchor, unchanged=unchanged)
+            for sid in dict.fromkeys(service_ids)
+        }
         outcomes: dict[str, Outcome] = {}
         try:
             while True:
@@ -449,6 +463,7 @@ class Watcher:
                 anchor=track.anchor,
                 max_failures=self.max_failures,
                 rollback_cause=track.rollback_cause,
+                unchanged=track.unchanged,
             )
             for failure in verdict.failures:
                 if failure.task_id not in track.seen_failures:
@@ -529,11 +544,11 @@ class Waiter:
         if self.deadline is None:
             self.deadline = self.watcher.clock() + self.timeout
 
-    def __call__(self, service_ids: list[str]) -> None:
-        """Wait for one wave; RolloutFailed or RolloutTimeout when it does not converge."""
+    def __call__(self, service_ids: list[str], *, unchanged: bool = False) -> None:
+        """Wait for one wave (or a wave's unchanged dependencies); RolloutFailed or RolloutTimeout when it does not converge."""
         self.start()
         assert self.deadline is not None
-        outcomes = self.watcher.wait(service_ids, self.deadline)
+        outcomes = self.watcher.wait(service_ids, self.deadline, unchanged=unchanged)
         self.outcomes.update(outcomes)
         raise_for(outcomes.values(), self.timeout)
 

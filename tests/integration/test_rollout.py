@@ -192,6 +192,49 @@ def test_chain_from_standard_input_knows_its_conditions(stack_name: str) -> None
     ]
 
 
+def test_an_unchanged_dependency_is_waited_for(tmp_path: Path, stack_name: str) -> None:
+    """A redeploy that changes only web still waits for the db it depends on, unchanged or not."""
+    flag = tmp_path / "flag"
+    flag.mkdir()
+    (flag / "healthy").write_text("")
+    body = """
+  db:
+    <<: *svc
+    volumes: [{{type: bind, source: {flag}, target: /flag}}]
+    # healthy while the file is there; a new task's failures do not count for a minute
+    healthcheck: {{test: ["CMD-SHELL", "test -f /flag/healthy"], interval: 1s, retries: 1, start_period: 60s}}
+  web:
+    <<: *svc
+    environment: {{REV: "{rev}"}}
+    depends_on: {{db: {{condition: service_healthy}}}}
+"""
+    file = write(tmp_path, body.format(flag=flag, rev=1))
+    assert deploy(stack_name, file, "--timeout", TIMEOUT).code == 0
+    db, web = f"{stack_name}_db", f"{stack_name}_web"
+    web_version = inspect("service", web)[0]["Version"]["Index"]
+
+    # db goes unhealthy: swarm replaces its task, and the new one stays `starting`
+    (flag / "healthy").unlink()
+    deadline = time.monotonic() + 60
+    while running_since(db):
+        assert time.monotonic() < deadline, "db never went unhealthy"
+        time.sleep(0.5)
+    write(tmp_path, body.format(flag=flag, rev=2))
+    blocked = deploy(stack_name, file, "--timeout", "8")
+    assert (blocked.code, blocked.stdout) == (4, ""), blocked.stderr
+    assert blocked.stderr.splitlines()[-1].startswith(f"error: timed out after 8 s waiting for {db} (0/1 running")
+    assert inspect("service", web)[0]["Version"]["Index"] == web_version  # web was not touched
+
+    (flag / "healthy").write_text("")
+    run = deploy(stack_name, file, "--timeout", TIMEOUT)
+    assert run.code == 0, run.stderr
+    web_id = inspect("service", web)[0]["ID"]
+    assert run.stdout.splitlines()[0] == f"Updating service {web} (id: {web_id})"
+    assert [line.split()[:3] for line in run.stderr.splitlines()[-3:]] == [
+        ["rollout:", "2", "converged"], [db, "converged", "1/1"], [web, "converged", "1/1"],
+    ]
+
+
 def test_service_healthy_waits_for_the_healthcheck(tmp_path: Path, stack_name: str) -> None:
     file = write(tmp_path, """
   db:

@@ -194,3 +194,28 @@ def test_each_step_is_told_as_it_is_made_and_kept_when_a_wait_raises() -> None:
     assert told == ["create network s_default", "create service s_db", "wait id-s_db",
                     "create service s_a", "create service s_b", "wait id-s_a,id-s_b"]
     assert [s.describe() for s in kept.applied] == told[:2] + told[3:5]
+
+
+@pytest.mark.parametrize(
+    ("changed", "waits"),
+    [
+        pytest.param(["web"], ["unchanged live-s_api", "live-s_web"], id="only web: its unchanged api first"),
+        pytest.param(["api", "web"], ["unchanged live-s_db", "live-s_api", "live-s_web"],
+                     id="api and web: db for api; api was just waited for"),
+        pytest.param(["db", "web"], ["live-s_db", "unchanged live-s_api", "live-s_web"],
+                     id="db and web: api, unchanged, before web"),
+        pytest.param(["db"], ["live-s_db"], id="nothing depends on what changed: no extra wait"),
+    ],
+)
+def test_unchanged_dependencies_are_waited_for_before_their_dependents(changed: list[str], waits: list[str]) -> None:
+    """web -> api -> db: a wave waits for what it depends on even when this deploy left it as it was."""
+    changes = [Change("service", f"s_{n}", "update", desired=svc(f"s_{n}", nets=()), live=live_svc(f"s_{n}"))
+               for n in changed]
+    waited: list[str] = []
+
+    def wait(ids: list[str], *, unchanged: bool = False) -> None:
+        waited.append(("unchanged " if unchanged else "") + ",".join(ids))
+
+    run(changes, waves=[["s_db"], ["s_api"], ["s_web"]], wait=wait, needs={"s_web": ["s_api"], "s_api": ["s_db"]},
+        refs=Refs(services={f"s_{n}": f"live-s_{n}" for n in ("db", "api", "web")}))
+    assert waited == waits

@@ -95,6 +95,9 @@ def test_live_refs() -> None:
         networks=[{"Name": "s_default", "Id": "n1"}],
         secrets=[{"ID": "s1", "Spec": {"Name": "s_pw"}}],
         configs=[{"ID": "c1", "Spec": {"Name": "s_conf"}}],
+        services=[{"ID": "v1", "Spec": {"Name": "s_db"}}],
     )
     refs = live_refs(live)
-    assert (refs.networks, refs.secrets, refs.configs) == ({"s_default": "n1"}, {"s_pw": "s1"}, {"s_conf": "c1"})
+    assert (refs.networks, refs.secrets, refs.configs, refs.services) == (
+        {"s_default": "n1"}, {"s_pw": "s1"}, {"s_conf": "c1"}, {"s_db": "v1"}
+    )

@@ -124,3 +124,9 @@ def test_order_errors(deps: dict[str, Any], positions: dict[Any, Position], expe
     with pytest.raises(InputError) as caught:
         make_order(project(deps, positions), "s")
     assert [str(issue) for issue in caught.value.issues] == expected
+
+
+def test_needs_lists_direct_dependencies() -> None:
+    order = make_order(project({"web": ["api"], "api": {"db": {"condition": "service_healthy"}, "cache": None},
+                                "db": None, "cache": None}), "s")
+    assert order.needs == {"s_api": ("s_cache", "s_db"), "s_web": ("s_api",)}

@@ -305,3 +305,15 @@ def test_parse_time_orders_trimmed_fractions() -> None:
     """.1 s is before .14 s, though the text sorts the other way ('Z' > '4')."""
     early, late = parse_time("2026-11-29T11:16:39.1Z"), parse_time("2026-11-29T11:16:39.14Z")
     assert early is not None and late is not None and early < late
+
+
+@pytest.mark.parametrize(
+    ("unchanged", "verdict"),
+    [
+        pytest.param(False, "rolled_back", id="changed by this deploy: a failure"),
+        pytest.param(True, "converged", id="unchanged: an earlier rollback is history"),
+    ],
+)
+def test_assess_a_finished_rollback_of_an_unchanged_service(unchanged: bool, verdict: str) -> None:
+    svc = service("s_db", update_state="rollback_completed", update_message="rollback completed")
+    assert assess(svc, [task("s_db")], [task("s_db")], NODES, unchanged=unchanged).verdict == verdict
