@@ -2,10 +2,10 @@
 
 Pruned services first (as docker: a renamed service's port must be free), then networks, secrets
 and configs, then services (wave by wave when depends_on waves are given), then the old versions of
-rotated secrets and configs. Updates send the whole desired spec with the live version index and keep the
-live TaskTemplate.ForceUpdate, as docker does. The first engine error stops the run and becomes a
-PartialDeployError saying what was applied and what was not; running the deploy again converges,
-because the next plan starts from what the engine then holds.
+rotated secrets and configs. Updates send the whole desired spec with the live version index, as
+docker does (the plan has already kept what the engine owns: ForceUpdate, a pinned image). The first
+engine error stops the run and becomes a PartialDeployError saying what was applied and what was
+not; running the deploy again converges, because the next plan starts from what the engine then holds.
 """
 
 from __future__ import annotations
@@ -343,12 +343,8 @@ class _Run:
             ident, warnings = self.engine.create_service(spec, auth)
             return Step("service", change.name, change.action, ident), warnings
         ident = str(live["ID"])
-        live_task = (live.get("Spec") or {}).get("TaskTemplate") or {}
-        # kept so that a `docker service update --force` does not redeploy on every stack deploy
-        task = spec.setdefault("TaskTemplate", {})
-        task.pop("ForceUpdate", None)
-        if live_task.get("ForceUpdate"):
-            task["ForceUpdate"] = live_task["ForceUpdate"]
+        # the plan's spec already carries what the engine owns (ForceUpdate, the pinned image and
+        # its platforms: plan._to_send); it is sent as it is
         warnings = self.engine.update_service(ident, _version(live), spec, auth)
         return Step("service", change.name, "update", ident), warnings
 

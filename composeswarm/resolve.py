@@ -2,9 +2,10 @@
 
 docker sends the tag-normalised image on every create/update; when it asks the registry
 (`QueryRegistry`) it pins `name:tag@sha256:…` and fills `Placement.Platforms` from the manifest list.
-On an update with `changed`/`never` and an image string equal to the live `com.docker.stack.image`
-label, the live (pinned) image is kept. This module does all of that before the plan is made, so the
-plan compares what will really be sent.
+This module does that before the plan is made, so the plan compares what will really be sent. On an
+update with `changed`/`never` and an image string equal to the live `com.docker.stack.image` label,
+the registry is not asked: the plan keeps the live (pinned) image and its platforms (plan._to_send
+owns what an update carries over from the live spec).
 """
 
 from __future__ import annotations
@@ -122,32 +123,19 @@ def resolve_images(
 
 
 def _resolve_one(spec: Json, live: Json | None, mode: ResolveMode) -> bool:
-    """Apply tag normalisation or the live image carry-over; True when the registry must be asked."""
+    """Normalise the image's tag; True when the registry must be asked.
+
+    Not asked with `changed`/`never` when the image string is the live label's: the plan then keeps
+    the live pinned image and its platforms (docker keeps the image but drops the platforms, which
+    restarts tasks on a redeploy of an unchanged file: a deliberate difference, docs/differences.md).
+    """
     container = spec.setdefault("TaskTemplate", {}).setdefault("ContainerSpec", {})
     written = (spec.get("Labels") or {}).get(IMAGE_LABEL, container.get("Image", ""))
-    if live is not None and mode != "always":
-        live_spec = live.get("Spec") or {}
-        if written == (live_spec.get("Labels") or {}).get(IMAGE_LABEL):
-            _carry_over(spec, live_spec)
-            return False
     container["Image"] = normalize_image(str(container.get("Image", "")))
+    if live is not None and mode != "always":
+        if written == ((live.get("Spec") or {}).get("Labels") or {}).get(IMAGE_LABEL):
+            return False
     return mode != "never"
-
-
-def _carry_over(spec: Json, live_spec: Json) -> None:
-    """Keep the live image (with the digest pinned by an earlier deploy) and its platforms.
-
-    docker keeps the image but drops Placement.Platforms, which changes the task spec and restarts
-    tasks on a redeploy of an unchanged file; keeping both is a deliberate difference
-    (docs/differences.md).
-    """
-    live_task = live_spec.get("TaskTemplate") or {}
-    live_image = (live_task.get("ContainerSpec") or {}).get("Image")
-    container = spec["TaskTemplate"]["ContainerSpec"]
-    container["Image"] = normalize_image(str(live_image)) if live_image else container.get("Image")
-    live_platforms = (live_task.get("Placement") or {}).get("Platforms")
-    if live_platforms:
-        spec["TaskTemplate"].setdefault("Placement", {})["Platforms"] = copy.deepcopy(live_platforms)
 
 
 def _query(spec: Json, registry: Registry, registry_auth: bool) -> str | None:

@@ -83,10 +83,11 @@ def test_call_order(changes: list[Change], calls: list[str], applied: list[str])
     assert [s.describe() for s in result.applied] == applied
 
 
-def test_update_sends_whole_spec_with_live_version_and_force_update() -> None:
-    desired = svc("s_web", image="local/busybox:2")
+def test_update_sends_the_plans_whole_spec_with_live_version() -> None:
+    """What the engine owns (ForceUpdate, a pinned image) is the plan's to keep; apply sends its spec as it is."""
+    desired = svc("s_web", image="local/busybox:2", ForceUpdate=3)
     gw, result = run(
-        [Change("service", "s_web", "update", desired=desired, live=live_svc("s_web", version=42, force=3))],
+        [Change("service", "s_web", "update", desired=desired, live=live_svc("s_web", version=42, force=5))],
         refs=Refs(networks={"s_default": "net-id"}),
     )
     spec, version, auth = gw.sent["update service s_web"]
@@ -94,13 +95,6 @@ def test_update_sends_whole_spec_with_live_version_and_force_update() -> None:
     assert (spec, version, auth) == (expected, 42, None)
     assert desired["TaskTemplate"]["Networks"] == [{"Target": "s_default"}]  # the plan is not mutated
     assert result.service_ids == {"s_web": "live-s_web"}
-
-
-def test_update_without_live_force_update_sends_none() -> None:
-    desired = svc("s_web", ForceUpdate=9)
-    gw, _ = run([Change("service", "s_web", "update", desired=desired, live=live_svc("s_web"))],
-                refs=Refs(networks={"s_default": "n"}))
-    assert "ForceUpdate" not in gw.sent["update service s_web"][0]["TaskTemplate"]
 
 
 def test_ids_of_objects_just_created_are_bound() -> None:

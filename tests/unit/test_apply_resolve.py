@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from composeswarm.apply import apply_plan
+from composeswarm.engine import LiveStack
+from composeswarm.plan import make_plan
+
 from composeswarm.errors import EngineError
 from composeswarm.resolve import check_mode, digest_warning, platforms_of, resolve_images, with_digest
+from tests.unit.apply_fakes import FakeGateway, bind_names
 
 DIGEST = "sha256:" + "a" * 64
 OLD = "sha256:" + "b" * 64
@@ -62,8 +68,9 @@ PLATFORMS = [{"Architecture": "amd64", "OS": "linux"}]
         pytest.param("never", None, "127.0.0.1:5000/app:1", None, False, id="create never: tag only"),
         pytest.param("always", LIVE_SAME, f"127.0.0.1:5000/app:1@{DIGEST}", PLATFORMS, True,
                      id="update always, same image: asked again"),
-        pytest.param("changed", LIVE_SAME, PINNED_OLD, PLATFORMS, False, id="update changed, same image: live pin kept"),
-        pytest.param("never", LIVE_SAME, PINNED_OLD, PLATFORMS, False, id="update never, same image: live pin kept"),
+        # the plan keeps the live pin and platforms (test_live_pin_kept_through_the_plan)
+        pytest.param("changed", LIVE_SAME, "127.0.0.1:5000/app:1", None, False, id="update changed, same image: not asked"),
+        pytest.param("never", LIVE_SAME, "127.0.0.1:5000/app:1", None, False, id="update never, same image: not asked"),
         pytest.param("changed", LIVE_OTHER, f"127.0.0.1:5000/app:1@{DIGEST}", PLATFORMS, True,
                      id="update changed, new image: asked"),
         pytest.param("never", LIVE_OTHER, "127.0.0.1:5000/app:1", None, False, id="update never, new image: tag only"),
@@ -154,3 +161,40 @@ def test_several_lookups_keep_the_services_order() -> None:
     assert sorted(a for a, _ in reg.asked) == sorted(f"127.0.0.1:5000/{n.replace('_', '')}:1" for n in names)
     assert out.warnings == [digest_warning(f"127.0.0.1:5000/{n.replace('_', '')}:1") for n in names if n != "s_4"]
     assert out.services["s_4"]["TaskTemplate"]["ContainerSpec"]["Image"] == f"127.0.0.1:5000/s4:1@{DIGEST}"
+
+
+@dataclass
+class Desired:
+    """What make_plan reads of a DesiredStack: one service."""
+
+    services: dict[str, Any]
+    stack: str = "s"
+    networks: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, Any] = field(default_factory=dict)
+    configs: dict[str, Any] = field(default_factory=dict)
+    external_networks: tuple[str, ...] = ()
+
+
+@pytest.mark.parametrize(
+    ("mode", "env", "expected"),
+    [
+        pytest.param("never", None, None, id="unchanged: no change, the registry not asked"),
+        pytest.param("changed", ["A=1"], (PINNED_OLD, PLATFORMS), id="another field changed: live pin and platforms sent"),
+        pytest.param("always", ["A=1"], (f"127.0.0.1:5000/app:1@{DIGEST}", PLATFORMS), id="always: the new pin sent"),
+    ],
+)
+def test_live_pin_kept_through_the_plan(mode: str, env: list[str] | None, expected: tuple[str, Any] | None) -> None:
+    """resolve -> plan -> apply: the carry-over of the pinned image is the plan's (done once)."""
+    reg = FakeRegistry({"127.0.0.1:5000/app:1": AMD64})
+    wanted = spec("127.0.0.1:5000/app:1")
+    if env is not None:
+        wanted["TaskTemplate"]["ContainerSpec"]["Env"] = env
+    out = resolve_images({"s_web": wanted}, [LIVE_SAME], check_mode(mode), reg)
+    plan = make_plan(Desired(out.services), LiveStack("s", services=[LIVE_SAME]))
+    if expected is None:
+        assert (plan.changes, reg.asked) == ((), [])
+        return
+    gw = FakeGateway()
+    apply_plan(plan, gw, bind=bind_names)
+    task = gw.sent["update service s_web"][0]["TaskTemplate"]
+    assert (task["ContainerSpec"]["Image"], task["Placement"]["Platforms"]) == expected
