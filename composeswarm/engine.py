@@ -284,7 +284,9 @@ class Engine:
         creds = auth.resolve_authconfig(config, registry)
         if not creds:
             return None
-        return auth.encode_header(creds)  # type: ignore[no-any-return]
+        # docker-py's encode_header gives bytes (url-safe base64 of the JSON); the header is text
+        header: bytes = auth.encode_header(creds)
+        return header.decode("ascii")
 
     # --- plumbing -----------------------------------------------------------------------------------
 
