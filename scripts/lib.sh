@@ -21,8 +21,8 @@ CS_STATE_DIR="${COMPOSESWARM_STATE_DIR:-$REPO_ROOT/.cache/composeswarm}"
 log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# engine_answers: true when `docker info` reaches an engine (DOCKER_HOST is honoured by the CLI).
-engine_answers() { docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; }
+# engine_answers: true when `docker info` reaches an engine within 20 s (DOCKER_HOST is honoured).
+engine_answers() { timeout 20 docker info --format "{{.ServerVersion}}" >/dev/null 2>&1; }
 
 # as_root CMD...: run CMD as root (sudo when we are not root and it exists).
 as_root() {

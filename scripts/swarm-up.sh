@@ -58,6 +58,11 @@ socket_path() {
 start_dockerd() {
     local sock log pid i args
     sock="$(socket_path)"
+    # Something listens on the socket but does not answer `docker info` (a hung engine, no
+    # permission): starting a second engine there would only fail, so stop and say so.
+    if [[ -S $sock && -n "$(ss -xl 2>/dev/null | grep -F " $sock ")" ]]; then
+        die "something listens on $sock but no engine answers there (is dockerd hung, or is this a permissions problem?)"
+    fi
     apt_install docker.io busybox-static docker-registry
     # Installing docker.io may have started an engine on the default socket.
     if engine_answers; then return 0; fi
