@@ -551,8 +551,11 @@ def test_stack_03_rolling_update(stack_name: str, registry_port: int) -> None:
     assert all(gap >= 5.0 for gap in gaps), gaps
     assert started[-1] < returned
     lines = second.stderr.splitlines()
-    report = lines.index("rollout: 1 converged")  # the engine's digest warnings for registry come after
-    assert lines[report + 1].split()[:3] == [www01, "converged", "4/4"]
+    # registry is unchanged, and waited for all the same before www01 (the engine's digest warnings come after)
+    report = lines.index("rollout: 2 converged")
+    assert [line.split()[:3] for line in lines[report + 1 : report + 3]] == [
+        [registry, "converged", "1/1"], [www01, "converged", "4/4"],
+    ]
 
 
 def _stamp(text: str) -> datetime:
