@@ -141,29 +141,19 @@ def _open_blocks(name: str, svc: Mapping[str, Any], report: Reporter) -> None:
 
 # --- the merged project -------------------------------------------------------------------------
 
-_ALNUM = r"[a-z0-9]+"
-_SEP = r"(?:[._]|__|[-]+)"
-_COMPONENT = rf"{_ALNUM}(?:{_SEP}{_ALNUM})*"
-_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
-_TAG = r"[\w][\w.-]{0,127}"
-_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-_REFERENCE = re.compile(rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::{_TAG})?(?:@{_DIGEST})?$")
-
-
 def image_problem(image: str) -> str | None:
-    """Why `image` is not a valid reference (docker's reference.ParseNormalizedNamed), or None."""
-    if not image:
-        return "no image specified"
-    first, _, rest = image.partition("/")
-    is_domain = bool(rest) and ("." in first or ":" in first or first == "localhost" or first.lower() != first)
-    name = image.split("@")[0]
-    if rest and not is_domain or not rest:
-        repo = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
-        if repo.lower() != repo:
-            return f"invalid reference format: repository name ({repo}) must be lowercase"
-    if _REFERENCE.match(image) is None:
-        return "invalid reference format"
+    """Why `image` is not a reference docker 28.2 accepts before deploying, or None.
+
+    The grammar lives once, in the converter (composeswarm.convert.image); this asks it early so
+    `validate` reports the problem with its position.
+    """
+    from composeswarm.convert.failure import ConvertError
+    from composeswarm.convert.service import check_image
+
+    try:
+        check_image(image)
+    except ConvertError as exc:
+        return exc.message.removeprefix("invalid image reference: ")
     return None
 
 

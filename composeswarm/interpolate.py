@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from composeswarm.errors import Issue, Path
-from composeswarm.model import Position
+from composeswarm.model import Position, find_position
 
 _NAME = re.compile(r"[_A-Za-z][_A-Za-z0-9]*")
 
@@ -209,7 +209,7 @@ def interpolate(
     warned: set[str] = set()
 
     def issue(path: Path, message: str, severity: Literal["error", "warning"] = "error") -> None:
-        pos = _position(positions, path)
+        pos = find_position(positions, path)
         issues.append(
             Issue(file, pos.line if pos else None, pos.column if pos else None, path, message, severity)
         )
@@ -247,10 +247,3 @@ def interpolate(
     return walk(data, ()), issues
 
 
-def _position(positions: Mapping[Path, Position], path: Path) -> Position | None:
-    while path:
-        pos = positions.get(path)
-        if pos is not None:
-            return pos
-        path = path[:-1]
-    return None

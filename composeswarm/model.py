@@ -15,6 +15,7 @@ Conversion reads a `Project` and never looks back at the files, so it stays pure
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping as AbcMapping
 from typing import Any, NamedTuple
 
 from composeswarm.errors import Path
@@ -49,12 +50,7 @@ class Project:
 
     def position(self, path: Path) -> Position | None:
         """The position of `path`, or of its nearest ancestor that has one."""
-        while path:
-            pos = self.positions.get(path)
-            if pos is not None:
-                return pos
-            path = path[:-1]
-        return None
+        return find_position(self.positions, path)
 
     def to_dict(self) -> Mapping:
         """The project as `docker stack config` prints it (empty sections left out)."""
@@ -65,3 +61,13 @@ class Project:
                 out[name] = section
         out.update(self.extras)
         return out
+
+
+def find_position(positions: AbcMapping[Path, Position], path: Path) -> Position | None:
+    """The position of `path` in `positions`, or of its nearest ancestor that has one."""
+    while path:
+        pos = positions.get(path)
+        if pos is not None:
+            return pos
+        path = path[:-1]
+    return None

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from composeswarm.errors import Issue, Path
-from composeswarm.model import Position
+from composeswarm.model import Position, find_position
 
 VERSIONS = tuple(f"3.{minor}" for minor in range(14))
 LATEST = VERSIONS[-1]
@@ -235,18 +235,9 @@ def validate(
     issues: list[Issue] = []
     for error in _validator(version).iter_errors(data):
         for path, message in _messages(error):
-            pos = _position(positions, path)
+            pos = find_position(positions, path)
             issues.append(Issue(file, pos.line if pos else None, pos.column if pos else None, path, message))
     return sorted(set(issues), key=lambda i: (i.line or 0, i.column or 0, i.path.__repr__()))
-
-
-def _position(positions: Mapping[Path, Position], path: Path) -> Position | None:
-    while path:
-        pos = positions.get(path)
-        if pos is not None:
-            return pos
-        path = path[:-1]
-    return None
 
 
 def _a(word: str) -> str:

@@ -26,7 +26,7 @@ def project(web: dict[str, Any], **sections: Any) -> dict[str, Any]:
         pytest.param("Registry.Example.com/app", None, id="upper-case domain"),
         pytest.param("busybox@sha256:" + "a" * 64, None, id="digest"),
         pytest.param("", "no image specified", id="empty"),
-        pytest.param("Nginx", "invalid reference format: repository name (Nginx) must be lowercase", id="upper"),
+        pytest.param("Nginx", "invalid reference format: repository name (library/Nginx) must be lowercase", id="upper"),
         pytest.param("nginx:", "invalid reference format", id="empty tag"),
         pytest.param("a b", "invalid reference format", id="space"),
     ],

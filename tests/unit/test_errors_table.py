@@ -47,7 +47,7 @@ def lines_for(name: str) -> list[str]:
         pytest.param(
             "bad-image.yml",
             [
-                'bad-image.yml:3:5: services.web.image: invalid image reference "Nginx:latest": invalid reference format: repository name (Nginx) must be lowercase',
+                'bad-image.yml:3:5: services.web.image: invalid image reference "Nginx:latest": invalid reference format: repository name (library/Nginx) must be lowercase',
             ],
             id="bad image",
         ),
