@@ -108,7 +108,7 @@ def version_cmd() -> None:
 
 # --- operating stacks: ls, services, ps, logs, rm (the ops helper) ------------------------------
 
-StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False)]
+StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK")]
 
 
 def _output(output: str) -> str:
@@ -296,7 +296,7 @@ def rm_cmd(
 
 @app.command("deploy")
 def deploy_cmd(
-    stack: Annotated[str, typer.Argument(help="Stack name.", show_default=False)],
+    stack: StackArg,
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
     prune: Annotated[bool, typer.Option("--prune", help="Remove the stack's services that the files no longer have.")] = False,
@@ -450,7 +450,7 @@ PLAN_HELP = (
 
 @app.command("plan", help=PLAN_HELP)
 def plan_cmd(
-    stack: Annotated[str, typer.Argument(help="Stack name.", show_default=False)],
+    stack: StackArg,
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
     prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
@@ -463,19 +463,8 @@ def plan_cmd(
     _run(lambda: _plan_body(stack, file, env_file, prune, output, show_sensitive, context))
 
 
-@app.command("diff", help=PLAN_HELP.replace("Show what", "Alias of `plan`: show what"))
-def diff_cmd(
-    stack: Annotated[str, typer.Argument(help="Stack name.", show_default=False)],
-    file: FileOpt = None,
-    env_file: EnvFileOpt = None,
-    prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
-    output: OutputOpt = "text",
-    show_sensitive: Annotated[
-        bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")
-    ] = False,
-    context: ContextOpt = None,
-) -> None:
-    _run(lambda: _plan_body(stack, file, env_file, prune, output, show_sensitive, context))
+# `diff` is the same command under a second name.
+app.command("diff", help=PLAN_HELP.replace("Show what", "Alias of `plan`: show what"))(plan_cmd)
 
 
 # --- validate / config (the loading helper) -------------------------------------------------------
