@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_deploy.py [CASE] [--rounds N]
 
 For each round, under the corpus lock: a first deploy and an unchanged redeploy with docker
-(`--resolve-image never`), stack removed; the same with composeswarm (`--no-wait`). A redeploy's
+(`--resolve-image never`), stack removed; the same with composeswarm (`--detach`). A redeploy's
 writes are counted from the engine: the objects whose version index moved. Prints medians.
 """
 
@@ -62,7 +62,7 @@ def one_round(tool: str, file: Path, env: dict[str, str], stack: str) -> tuple[f
     if tool == "docker":
         cmd = [DOCKER, "stack", "deploy", "--resolve-image", "never", "--detach=true", "--quiet", "-c", str(file), stack]
     else:
-        cmd = [COMPOSESWARM, "deploy", "--resolve-image", "never", "--no-wait", "-f", str(file), stack]
+        cmd = [COMPOSESWARM, "deploy", "--resolve-image", "never", "--detach", "-f", str(file), stack]
     try:
         first = run(cmd, env)
         before = versions(stack)

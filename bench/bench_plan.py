@@ -165,7 +165,7 @@ def bench_redeploy(case: str) -> None:
             before = after
             start = time.perf_counter()
             proc = subprocess.run(
-                [COMPOSESWARM, "deploy", "--resolve-image", "never", "--no-wait", "-f", str(path), stack],
+                [COMPOSESWARM, "deploy", "--resolve-image", "never", "--detach", "-f", str(path), stack],
                 capture_output=True, text=True, env={**os.environ, **env},
             )
             wall = time.perf_counter() - start

@@ -48,7 +48,7 @@ def test_plan_create_then_nothing_then_changes(stack_name: str, tmp_path: Path) 
         f"    + service {stack_name}_worker\n"
         "Plan: 3 to create, 0 to update, 0 to replace, 0 to remove, 0 unchanged.\n",
     )
-    deployed = cs(tmp_path, "deploy", "-f", "stack.yml", "--resolve-image", "never", "--no-wait", stack_name)
+    deployed = cs(tmp_path, "deploy", "-f", "stack.yml", "--resolve-image", "never", "--detach", stack_name)
     assert deployed.returncode == 0, deployed.stderr
     again = cs(tmp_path, "diff", "-f", "stack.yml", stack_name)
     assert (again.returncode, again.stdout) == (
@@ -110,7 +110,7 @@ def test_plan_errors_exit_1(args: list[str], stderr: str | None, tmp_path: Path,
 
 def test_unchanged_redeploy_keeps_every_version_index(stack_name: str, tmp_path: Path, docker: Docker) -> None:
     (tmp_path / "stack.yml").write_text(TWO_SERVICES)
-    args = ["deploy", "-f", "stack.yml", "--resolve-image", "never", "--no-wait", stack_name]
+    args = ["deploy", "-f", "stack.yml", "--resolve-image", "never", "--detach", stack_name]
     assert cs(tmp_path, *args).returncode == 0
 
     def versions() -> dict[str, str]:

@@ -83,11 +83,11 @@ def docker_deploy(case: Case, stack: str) -> None:
 
 
 def cs_deploy(case: Case, stack: str) -> None:
-    """`composeswarm deploy --resolve-image never --no-wait`; skip when docker refuses the file too.
+    """`composeswarm deploy --resolve-image never --detach`; skip when docker refuses the file too.
 
-    --no-wait: the corpus images cannot run here, so a wait for a dependency would never end.
+    --detach: the corpus images cannot run here, so a wait for a dependency would never end.
     """
-    args = [COMPOSESWARM, "deploy", "--resolve-image", "never", "--no-wait"]
+    args = [COMPOSESWARM, "deploy", "--resolve-image", "never", "--detach"]
     for f in case.files:
         args += ["-f", str(f)]
     proc = _retry_on_busy_port(lambda: run(args + [stack], case.env))
