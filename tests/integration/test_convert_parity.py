@@ -46,6 +46,14 @@ ENGINE_NETWORK_OPTIONS = ("com.docker.network.driver.overlay.vxlanid_list",)
 Docker = Callable[..., Any]
 
 
+def _env_client_args() -> dict[str, object]:
+    """base_url and TLS from DOCKER_HOST & co., so the test talks to the engine the CLI talks to."""
+    from docker.utils import kwargs_from_env
+
+    args = kwargs_from_env()
+    return {k: v for k, v in args.items() if k in ("base_url", "tls")}
+
+
 def _case(name: str) -> dict[str, Any]:
     case: dict[str, Any] = json.loads((CORPUS_DIR / name / "case.json").read_text())
     return case
@@ -130,7 +138,7 @@ class Live:
     def __init__(self, stack: str) -> None:
         import docker as sdk
 
-        self.api = sdk.APIClient(version="1.41")
+        self.api = sdk.APIClient(version="1.41", **_env_client_args())
         flt = {"label": f"{LABEL}={stack}"}
         self.services = {s["Spec"]["Name"]: s["Spec"] for s in self.api.services(filters=flt)}
         self.networks = {n["Name"]: n for n in self.api.networks(filters=flt)}
@@ -229,7 +237,7 @@ def busy_ports(stack: str) -> set[int]:
     import docker as sdk
 
     busy: set[int] = set()
-    for svc in sdk.APIClient(version="1.41").services():
+    for svc in sdk.APIClient(version="1.41", **_env_client_args()).services():
         if (svc["Spec"].get("Labels") or {}).get(LABEL) == stack:
             continue
         for port in (svc["Spec"].get("EndpointSpec") or {}).get("Ports") or []:
