@@ -20,14 +20,8 @@ CS="$REPO_ROOT/.venv/bin/composeswarm"
 banner() { printf '\n== %s\n' "$*"; }
 
 deploy() {
-    if "$CS" deploy --help >/dev/null 2>&1; then
-        banner "composeswarm deploy -f $FILE $STACK   (REV=$REV)"
-        "$CS" deploy -f "$FILE" "$STACK"
-    else
-        # TODO(coordinator): remove once `composeswarm deploy` has landed.
-        banner "docker stack deploy -c $FILE $STACK   (REV=$REV; note: this composeswarm has no deploy command yet)"
-        docker stack deploy -c "$FILE" "$STACK"
-    fi
+    banner "composeswarm deploy -f $FILE $STACK   (REV=$REV)"
+    "$CS" deploy -f "$FILE" "$STACK"
 }
 
 banner "building the web revisions apacz01/02/03"
@@ -42,10 +36,10 @@ for ((i = 0; i < 180; i++)); do
     sleep 1
 done
 
-banner "docker stack services $STACK"
-docker stack services "$STACK"
-banner "docker stack ps $STACK --filter desired-state=running"
-docker stack ps "$STACK" --filter desired-state=running
+banner "composeswarm services $STACK"
+"$CS" services "$STACK"
+banner "composeswarm ps $STACK"
+"$CS" ps "$STACK"
 banner "a page from www01 (DNS round robin over its tasks)"
 docker run --rm --network "${STACK}_default" local/busybox:1 \
     sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 www01 80 | tail -n 1"
