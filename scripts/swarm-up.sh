@@ -44,6 +44,25 @@ swarm_init() {
     log "running: $INIT_CMD"
     # shellcheck disable=SC2086 # the extra flags are meant to split
     docker swarm init --advertise-addr 127.0.0.1 ${COMPOSESWARM_SWARM_INIT_ARGS:-} >/dev/null
+    widen_ingress
+}
+
+# widen_ingress: swarm's ingress network is a /24, one VIP per service with an ingress port; a test
+# suite that deploys hundreds of such services in a row ran it out of addresses here ("could not
+# find an available IP while allocating VIP"). Right after our own `swarm init` no service uses it,
+# so replace it with a /16.
+widen_ingress() {
+    local subnet
+    subnet="$(docker network inspect ingress --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}' 2>/dev/null || true)"
+    [[ $subnet == */24 ]] || return 0
+    log "replacing the ingress network ($subnet) with 10.255.0.0/16"
+    docker network rm ingress >/dev/null <<<"y" || { log "could not remove ingress; keeping it"; return 0; }
+    local i
+    for ((i = 0; i < 20; i++)); do
+        docker network inspect ingress >/dev/null 2>&1 || break
+        sleep 0.5
+    done
+    docker network create --driver overlay --ingress --subnet 10.255.0.0/16 --gateway 10.255.0.1 ingress >/dev/null
 }
 
 # socket_path: the unix socket a dockerd of ours must listen on, from DOCKER_HOST.
