@@ -8,6 +8,8 @@ removed after the test, even when it fails.
 
 from __future__ import annotations
 
+import fcntl
+
 import json
 import os
 import secrets
@@ -98,6 +100,22 @@ def _needs_engine(request: pytest.FixtureRequest) -> None:
     """Tests marked `engine` get `engine_available` without asking for it."""
     if request.node.get_closest_marker("engine") is not None:
         request.getfixturevalue("engine_available")
+
+
+# Corpus stacks publish fixed ports: one corpus deploy on the engine at a time, across test files and
+# across concurrent pytest runs on one machine.
+CORPUS_LOCK_PATH = "/tmp/composeswarm-corpus.lock"
+
+
+@pytest.fixture
+def corpus_lock() -> Iterator[None]:
+    """Hold the corpus lock for the whole case: deploy, compare and removal."""
+    with open(CORPUS_LOCK_PATH, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture(name="docker")

@@ -12,7 +12,6 @@ exclusive lock on /tmp/composeswarm-corpus.lock.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import ipaddress
 import json
@@ -31,7 +30,6 @@ CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus"
 CASES = sorted(p.parent.name for p in CORPUS_DIR.glob("*/case.json")) if CORPUS_DIR.is_dir() else []
 COMPOSESWARM = str(REPO_ROOT / ".venv" / "bin" / "composeswarm")
 LABEL = "com.docker.stack.namespace"
-LOCK_PATH = "/tmp/composeswarm-corpus.lock"
 # The overlay driver picks a VXLAN ID for every network it creates: the engine's, not the file's.
 ENGINE_NETWORK_OPTIONS = ("com.docker.network.driver.overlay.vxlanid_list",)
 # Subnets the engine allocates from the default address pool when the file gives none.
@@ -46,17 +44,6 @@ DELIBERATE = {
 
 # Wall times measured while the tests run: case -> (docker seconds, composeswarm seconds).
 TIMINGS: dict[str, tuple[float, float]] = {}
-
-
-@pytest.fixture
-def corpus_lock() -> Iterator[None]:
-    """Hold the corpus lock for the whole case: deploy, compare and removal."""
-    with open(LOCK_PATH, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="module", autouse=True)

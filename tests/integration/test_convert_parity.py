@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import fcntl
 import json
 import os
 import subprocess
@@ -38,8 +37,6 @@ FIXTURES = sorted(p.name for p in FIXTURES_DIR.glob("*.yml"))
 # edge-cases.yml has a bare `- BARE_FROM_SHELL` environment entry, filled from the process environment
 FIXTURE_ENV = {"BARE_FROM_SHELL": "from-shell"}
 LABEL = "com.docker.stack.namespace"
-# Shared with the other corpus tests: one corpus stack on the engine at a time (ports collide).
-LOCK_PATH = "/tmp/composeswarm-corpus.lock"
 # Options the overlay driver adds to every network it creates; not part of what is sent.
 ENGINE_NETWORK_OPTIONS = ("com.docker.network.driver.overlay.vxlanid_list",)
 
@@ -192,17 +189,6 @@ def compare(desired: DesiredStack, live: Live) -> list[str]:
             ours_view, docker_view = object_view(ours_objs[name], with_data), object_view(docker_objs[name], with_data)
             problems += [f"{kind} {name}: {d}" for d in diff(ours_view, docker_view)]
     return problems
-
-
-@pytest.fixture
-def corpus_lock() -> Iterator[None]:
-    """Hold the corpus lock for the whole case: deploy, compare and removal."""
-    with open(LOCK_PATH, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ exclusive lock (/tmp/composeswarm-corpus.lock) from its first deploy to its remo
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
@@ -29,7 +28,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus"
 CASES = sorted(p.parent.name for p in CORPUS_DIR.glob("*/case.json")) if CORPUS_DIR.is_dir() else []
 STACK_03 = REPO_ROOT / "examples" / "stack_03"
-LOCK_PATH = "/tmp/composeswarm-corpus.lock"
 COMPOSESWARM = str(REPO_ROOT / ".venv" / "bin" / "composeswarm")
 PORT_WAIT_S = 120.0  # how long to wait for another stack to free a published port
 
@@ -133,17 +131,6 @@ def changes(plan: Mapping[str, Any]) -> list[tuple[str, str, str, list[tuple[str
         (c["kind"], c["name"], c["action"], [(f["path"], f["before"], f["after"]) for f in c["fields"]])
         for c in plan["changes"]
     ]
-
-
-@pytest.fixture
-def corpus_lock() -> Iterator[None]:
-    """Only one corpus deploy on this engine at a time (fixed published ports)."""
-    with open(LOCK_PATH, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class Target:
