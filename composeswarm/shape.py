@@ -12,13 +12,14 @@ import math
 import os
 import posixpath
 import re
-import shlex
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
 from composeswarm.errors import Issue, Path
 from composeswarm.model import Position
+from composeswarm.convert.failure import ConvertError
+from composeswarm.convert.words import split_words
 
 Tree = dict[str, Any]
 _BIND_OPTIONS = {"rprivate", "private", "rshared", "shared", "rslave", "slave"}
@@ -503,16 +504,16 @@ def string_list(value: Any) -> list[str]:
 def shell_command(value: Any) -> list[str]:
     """command / entrypoint: a string is split like a shell (google/shlex) would split it."""
     if isinstance(value, str):
-        return shlex.split(value)
+        return split_words(value)
     return list(value)
 
 
 def _shell(self: Normalizer, value: Any, path: Path) -> list[str] | None:
     try:
         return shell_command(value) or None
-    except ValueError as exc:
+    except ConvertError as exc:
         # docker: "EOF found when expecting closing quote"
-        self.issue(path, f"cannot split {value!r} into words: {str(exc).lower()}")
+        self.issue(path, f"cannot split {value!r} into words: {exc.message}")
         return None
 
 

@@ -248,7 +248,7 @@ def lines_for(name: str) -> list[str]:
             "unterminated-quote.yml",
             [
                 'unterminated-quote.yml:4:5: services.web.command: cannot split "echo \'unterminated" into words: '
-                "no closing quotation",
+                "EOF found when expecting closing quote",
             ],
             id="unterminated quote",
         ),
