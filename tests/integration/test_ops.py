@@ -411,6 +411,10 @@ def test_unreachable_engine_is_one_line(command: list[str]) -> None:
     assert proc.stderr.startswith(f"error: cannot reach the Docker engine at {host} (from DOCKER_HOST): ")
 
 
+# The engine the suite runs against (a CI rehearsal points DOCKER_HOST at an engine of its own).
+LOCAL_ENGINE = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
 @pytest.fixture
 def contexts(tmp_path: Path, docker: Docker) -> dict[str, str]:
     """A DOCKER_CONFIG with contexts `here` (the local socket) and `nowhere` (a socket that is not there)."""
@@ -420,7 +424,7 @@ def contexts(tmp_path: Path, docker: Docker) -> dict[str, str]:
     (config / "config.json").write_text("{}\n")
     env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")}
     env["DOCKER_CONFIG"] = str(config)
-    for name, host in (("here", "unix:///var/run/docker.sock"), ("nowhere", f"unix://{tmp_path}/nothing.sock")):
+    for name, host in (("here", LOCAL_ENGINE), ("nowhere", f"unix://{tmp_path}/nothing.sock")):
         proc = subprocess.run(["/usr/local/bin/docker", "context", "create", name, "--docker", f"host={host}"],
                               env=env, capture_output=True, text=True, timeout=30)
         assert proc.returncode == 0, proc.stderr
@@ -436,7 +440,7 @@ def contexts(tmp_path: Path, docker: Docker) -> dict[str, str]:
         pytest.param({}, [], "nowhere", False, id="current context unreachable"),
         pytest.param({"DOCKER_CONTEXT": "nowhere"}, [], "here", False, id="DOCKER_CONTEXT over current"),
         pytest.param({"DOCKER_CONTEXT": "nowhere"}, ["--context", "here"], None, True, id="--context over DOCKER_CONTEXT"),
-        pytest.param({"DOCKER_HOST": "unix:///var/run/docker.sock"}, [], "nowhere", True, id="DOCKER_HOST over current"),
+        pytest.param({"DOCKER_HOST": LOCAL_ENGINE}, [], "nowhere", True, id="DOCKER_HOST over current"),
     ],
 )
 def test_context_selection(contexts: dict[str, str], docker: Docker, stack_name: str, tmp_path: Path,
