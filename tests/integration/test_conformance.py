@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import DOCKER_CLI, REPO_ROOT, docker, random_name, remove_stack
+from tests.integration.specdiff import spec_diff
 
 CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus"
 CASES = sorted(p.parent.name for p in CORPUS_DIR.glob("*/case.json")) if CORPUS_DIR.is_dir() else []
@@ -174,22 +175,9 @@ def without_deliberate(objects: dict[str, dict[str, Any]], app: Path) -> dict[st
     return objects
 
 
-def diff(expected: Any, actual: Any, path: str = "") -> list[str]:
-    """Every place where two JSON values differ: `path: docker X, composeswarm Y`."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        out = []
-        for key in sorted(set(expected) | set(actual)):
-            sub = f"{path}.{key}" if path else str(key)
-            out.extend(diff(expected.get(key, "<absent>"), actual.get(key, "<absent>"), sub))
-        return out
-    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        out = []
-        for i, (e, a) in enumerate(zip(expected, actual)):
-            out.extend(diff(e, a, f"{path}[{i}]"))
-        return out
-    if expected != actual or type(expected) is not type(actual):
-        return [f"{path}: docker {expected!r}, composeswarm {actual!r}"]
-    return []
+def diff(expected: Any, actual: Any) -> list[str]:
+    """Every place where two JSON values differ."""
+    return spec_diff(expected, actual, ("docker", "composeswarm"))
 
 
 def refused_by_docker(stack: str, file: Path, env: Mapping[str, str], docker_stderr: str) -> None:

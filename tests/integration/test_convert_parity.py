@@ -28,6 +28,7 @@ from composeswarm.convert import DesiredStack, bind_ids, convert_project
 from composeswarm.convert.stored import as_stored
 from composeswarm.errors import InputError
 from composeswarm.model import Project
+from tests.integration.specdiff import spec_diff
 
 CORPUS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 CASES = sorted(p.parent.name for p in CORPUS_DIR.glob("*/case.json")) if CORPUS_DIR.is_dir() else []
@@ -72,27 +73,9 @@ def project_from_stack_config(docker: Docker, path: Path, env: Mapping[str, str]
     )
 
 
-def diff(expected: Any, actual: Any, path: str = "") -> list[str]:
-    """Every place where two JSON values differ, as `path: expected != actual` lines."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        out = []
-        for key in sorted(set(expected) | set(actual)):
-            sub = f"{path}.{key}" if path else key
-            if key not in actual:
-                out.append(f"{sub}: ours {expected[key]!r}, docker has none")
-            elif key not in expected:
-                out.append(f"{sub}: docker {actual[key]!r}, ours has none")
-            else:
-                out.extend(diff(expected[key], actual[key], sub))
-        return out
-    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        out = []
-        for i, (e, a) in enumerate(zip(expected, actual)):
-            out.extend(diff(e, a, f"{path}[{i}]"))
-        return out
-    if expected != actual or type(expected) is not type(actual):
-        return [f"{path}: ours {expected!r}, docker {actual!r}"]
-    return []
+def diff(expected: Any, actual: Any) -> list[str]:
+    """Every place where two JSON values differ."""
+    return spec_diff(expected, actual, ("ours", "docker"))
 
 
 def network_view(body: Mapping[str, Any]) -> dict[str, Any]:
