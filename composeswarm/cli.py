@@ -42,13 +42,14 @@ FileOpt = Annotated[
         "-f",
         "--compose-file",
         "-c",
+        metavar="FILE",
         help="Compose file (repeatable; '-' reads standard input). Default: compose.yaml, "
         "compose.yml, docker-compose.yml or docker-compose.yaml in the current folder.",
     ),
 ]
 EnvFileOpt = Annotated[
     Optional[list[str]],
-    typer.Option("--env-file", help="File of VAR=value lines for interpolation (repeatable)."),
+    typer.Option("--env-file", metavar="FILE", help="File of VAR=value lines for interpolation (repeatable)."),
 ]
 OutputOpt = Annotated[
     str,
@@ -535,3 +536,8 @@ def _rollout(deployment: Deployment, timeout: float) -> tuple[Optional[Waiter], 
     view = ProgressRenderer(waves=order.waves)
     watcher = Watcher(deployment.engine, conditions=order.conditions, on_event=view)
     return Waiter(watcher, timeout), view
+
+
+# Every command's --help ends with the exit codes they all share.
+for _info in app.registered_commands:
+    _info.epilog = _info.epilog or EXIT_CODES_HELP
