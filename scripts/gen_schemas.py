@@ -108,17 +108,6 @@ def service(minor: int) -> Schema:
         required=["type"],
     )
     volume_items: list[Schema] = [STRING] + ([volume_long] if minor >= 2 else [])
-    update = obj(
-        {
-            "parallelism": INT,
-            "delay": DURATION,
-            "failure_action": STRING,
-            "monitor": DURATION,
-            "max_failure_ratio": NUMBER,
-            "order": since(4, {"type": "string", "enum": ["start-first", "stop-first"]}),
-        },
-        minor,
-    )
     build: Schema = {
         "oneOf": [
             STRING,
@@ -267,7 +256,6 @@ def service(minor: int) -> Schema:
         "volumes": {"type": "array", "items": {"oneOf": volume_items}, "uniqueItems": True},
         "working_dir": STRING,
     }
-    _ = update
     return obj(props, minor, extensions_since=7)
 
 
