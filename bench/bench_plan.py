@@ -73,12 +73,12 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
 
 
 def bench_big(services: int) -> None:
-    from composeswarm.convert import convert_project
-    from composeswarm.convert.stored import as_stored
-    from composeswarm.engine import Engine, LiveStack
-    from composeswarm.load import load_project
-    from composeswarm.plan import make_plan
-    from composeswarm.render.plan import render_plan
+    from composeswarm.convert.stack import convert_project
+    from composeswarm.dockerrules.defaults import as_stored
+    from composeswarm.engine.gateway import Engine, LiveStack
+    from composeswarm.load.project import load_project
+    from composeswarm.plan.builder import make_plan
+    from composeswarm.render.plan_report import render_plan
 
     stack = "bench" + secrets.token_hex(4)  # nothing of it on the engine: an empty swarm for this stack
     with tempfile.TemporaryDirectory() as tmp:
@@ -139,8 +139,8 @@ def moved(before: dict[str, int], after: dict[str, int]) -> list[str]:
 
 
 def bench_redeploy(case: str) -> None:
-    from composeswarm.deploy import DeployOptions, deploy
-    from composeswarm.engine import Engine
+    from composeswarm.act.deploy import DeployOptions, deploy
+    from composeswarm.engine.gateway import Engine
 
     meta = json.loads((CORPUS / case / "case.json").read_text())
     path = CORPUS / case / meta["compose_file"]

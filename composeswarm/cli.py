@@ -120,14 +120,14 @@ def _output(output: str) -> str:
 
 
 if TYPE_CHECKING:
-    from composeswarm.engine import Engine
+    from composeswarm.engine.gateway import Engine
 
 
 def _connect(context: Optional[str]) -> Engine:
     """The engine the docker CLI would use (imports the Docker SDK only when called)."""
     import os
 
-    from composeswarm.engine import Engine
+    from composeswarm.engine.gateway import Engine
 
     try:
         return Engine.connect(context)
@@ -147,8 +147,8 @@ def ls_cmd(output: OutputOpt = "text", context: ContextOpt = None) -> None:
     """
 
     def body() -> int:
-        from composeswarm import stacks
-        from composeswarm.render import status
+        from composeswarm.ops import rows as stacks
+        from composeswarm.render import tables as status
 
         fmt = _output(output)
         services = _connect(context).list_stacks_services()
@@ -166,8 +166,8 @@ def services_cmd(stack: StackArg, output: OutputOpt = "text", context: ContextOp
     """
 
     def body() -> int:
-        from composeswarm import stacks
-        from composeswarm.render import status
+        from composeswarm.ops import rows as stacks
+        from composeswarm.render import tables as status
 
         fmt = _output(output)
         live = _connect(context).list_services_status({"label": [f"{stacks.STACK_LABEL}={stack}"]})
@@ -194,8 +194,8 @@ def ps_cmd(
     """
 
     def body() -> int:
-        from composeswarm import stacks
-        from composeswarm.render import status
+        from composeswarm.ops import rows as stacks
+        from composeswarm.render import tables as status
 
         fmt = _output(output)
         engine = _connect(context)
@@ -232,8 +232,9 @@ def logs_cmd(
     def body() -> int:
         import time
 
-        from composeswarm import logs
-        from composeswarm.render import print_warning, status, use_colour
+        from composeswarm.ops import logs
+        from composeswarm.render import print_warning, use_colour
+        from composeswarm.render import tables as status
 
         opts = logs.LogOptions(
             services=list(services or []),
@@ -276,8 +277,8 @@ def rm_cmd(
     """
 
     def body() -> int:
-        from composeswarm import remove
-        from composeswarm.render import status
+        from composeswarm.ops import remove
+        from composeswarm.render import tables as status
 
         def on_event(event: remove.RemoveEvent) -> None:
             line = status.rm_event_text(event.action, event.kind, event.name, event.detail)
@@ -340,9 +341,9 @@ def deploy_cmd(
     def body() -> int:
         from typing import Literal
 
-        from composeswarm.apply import Step
-        from composeswarm.deploy import DeployOptions, carry_out, check_resolve_mode, check_stack_name, prepare
-        from composeswarm.render import deploy as view
+        from composeswarm.act.apply import Step
+        from composeswarm.act.deploy import DeployOptions, carry_out, check_resolve_mode, check_stack_name, prepare
+        from composeswarm.render import deploy_report as view
         from composeswarm.render import print_issues
         from composeswarm.render.progress import ProgressRenderer
 
@@ -366,7 +367,7 @@ def deploy_cmd(
         if fmt == "text":
             sys.stderr.write(view.notes_text(result))
         if dry_run:
-            from composeswarm.render.plan import render_plan
+            from composeswarm.render.plan_report import render_plan
 
             typer.echo(render_plan(result.plan, fmt), nl=False)
             return errors.EXIT_CHANGES if result.plan.has_changes else errors.EXIT_OK
@@ -422,10 +423,10 @@ def _plan_body(
     context: str | None,
 ) -> int:
     """Plan against the live swarm and print it; EXIT_CHANGES when anything would change."""
-    from composeswarm.deploy import DeployOptions, deploy
-    from composeswarm.plan import reveal
+    from composeswarm.act.deploy import DeployOptions, deploy
+    from composeswarm.plan.builder import reveal
     from composeswarm.render import print_issues
-    from composeswarm.render.plan import notes_text, render_plan
+    from composeswarm.render.plan_report import notes_text, render_plan
 
     if output not in ("text", "json"):
         raise errors.InputError([errors.Issue("", None, None, (), f"--output must be text or json, got {output!r}")])
@@ -484,8 +485,8 @@ def validate_cmd(file: FileOpt = None, env_file: EnvFileOpt = None) -> None:
     """
 
     def body() -> int:
-        from composeswarm.load import load_project
-        from composeswarm.render import issues as view
+        from composeswarm.load.project import load_project
+        from composeswarm.render import issue_report as view
 
         project, warnings = load_project(file, env_file)
         view.print_warnings(warnings)
@@ -500,8 +501,8 @@ def config_cmd(file: FileOpt = None, env_file: EnvFileOpt = None, output: Config
     """Print the merged, interpolated project as `docker stack config` does (long syntax, defaults filled in)."""
 
     def body() -> int:
-        from composeswarm.load import load_project
-        from composeswarm.render import issues as view
+        from composeswarm.load.project import load_project
+        from composeswarm.render import issue_report as view
 
         fmt = {"yaml": "yaml", "text": "yaml", "json": "json"}.get(output)
         if fmt is None:
@@ -519,8 +520,8 @@ def config_cmd(file: FileOpt = None, env_file: EnvFileOpt = None, output: Config
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    from composeswarm.deploy import Deployment
-    from composeswarm.watch import Waiter
+    from composeswarm.act.deploy import Deployment
+    from composeswarm.act.watcher import Waiter
 
 
 def _rollout(deployment: Deployment, timeout: float) -> tuple[Optional[Waiter], AbstractContextManager[object]]:
@@ -530,7 +531,7 @@ def _rollout(deployment: Deployment, timeout: float) -> tuple[Optional[Waiter], 
     if deployment.opts.detach:  # as docker stack deploy: the calls are made, nothing is waited for
         return None, nullcontext()
     from composeswarm.render.progress import ProgressRenderer
-    from composeswarm.watch import Waiter, Watcher
+    from composeswarm.act.watcher import Waiter, Watcher
 
     order = deployment.order
     view = ProgressRenderer(waves=order.waves)

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.units import duration_or_none
-from composeswarm.convert.words import split_words
+from composeswarm.dockerrules.units import duration_or_none
+from composeswarm.dockerrules.shellwords import split_words
 
 CAP_ALL = "ALL"
 CAP_RESET = "RESET"

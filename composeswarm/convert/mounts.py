@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.namespace import Namespace, str_map, with_stack_label
+from composeswarm.dockerrules.stacknames import Namespace, str_map, with_stack_label
 from composeswarm.convert.network import engine_name, is_external
-from composeswarm.convert.units import ram_in_bytes
+from composeswarm.dockerrules.units import ram_in_bytes
 
 _OPTION_BLOCKS = ("bind", "volume", "image", "tmpfs", "cluster")
 # the words docker uses for each option block in its "incompatible" errors

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.namespace import Namespace, str_map, with_stack_label
+from composeswarm.dockerrules.stacknames import Namespace, str_map, with_stack_label
 
 DEFAULT_NETWORK = "default"
 DEFAULT_DRIVER = "overlay"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.namespace import Namespace, str_map, with_stack_label
+from composeswarm.dockerrules.stacknames import Namespace, str_map, with_stack_label
 from composeswarm.convert.network import declared_name, engine_name, is_external
 
 DEFAULT_FILE_MODE = 0o444

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.gosort import go_sort_slice
+from composeswarm.dockerrules.gosort import go_sort_slice
 
 
 def _port(index: int, port: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.units import parse_cpus, ram_in_bytes
+from composeswarm.dockerrules.units import parse_cpus, ram_in_bytes
 
 
 def _cpus_memory(block: Mapping[str, Any]) -> dict[str, Any]:

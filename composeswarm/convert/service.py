@@ -16,7 +16,7 @@ from composeswarm.convert.container import (
     effective_caps,
     shell_words,
 )
-from composeswarm.convert.deploy import (
+from composeswarm.convert.scheduling import (
     convert_mode,
     convert_placement,
     convert_restart_policy,
@@ -24,9 +24,9 @@ from composeswarm.convert.deploy import (
     stop_grace_period,
 )
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.image import normalize_image, parse_image
+from composeswarm.dockerrules.imageref import normalize_image, parse_image
 from composeswarm.convert.mounts import convert_mounts
-from composeswarm.convert.namespace import LABEL_IMAGE, Namespace, str_map, with_stack_label
+from composeswarm.dockerrules.stacknames import LABEL_IMAGE, Namespace, str_map, with_stack_label
 from composeswarm.convert.network import convert_service_networks
 from composeswarm.convert.objects import convert_references, credential_spec_config, sort_key
 from composeswarm.convert.ports import convert_endpoint_spec

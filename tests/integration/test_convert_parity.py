@@ -1,10 +1,10 @@
-"""Parity of composeswarm.convert with `docker stack deploy` (CLI 28.2) on every corpus case.
+"""Parity of composeswarm.convert.stack with `docker stack deploy` (CLI 28.2) on every corpus case.
 
 For each case: create the case's external objects, deploy the file with docker itself under a random
 stack name, read back every service, network, secret and config of that stack through the Engine
 API, and compare field by field with `convert_project` (IDs bound from the live name -> ID maps,
 engine defaults applied with `as_stored`). The Project is built from `docker stack config` output,
-so this measures the converter alone; when composeswarm.load.load_project exists, the same
+so this measures the converter alone; when composeswarm.load.project.load_project exists, the same
 comparison runs on the Project it loads.
 """
 
@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 import yaml
 
-from composeswarm.convert import DesiredStack, bind_ids, convert_project
-from composeswarm.convert.stored import as_stored
+from composeswarm.convert.stack import DesiredStack, bind_ids, convert_project
+from composeswarm.dockerrules.defaults import as_stored
 from composeswarm.errors import InputError
-from composeswarm.model import Project
+from composeswarm.load.model import Project
 from tests.integration.specdiff import spec_diff
 
 CORPUS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
@@ -251,9 +251,9 @@ def deploy_shifted(docker: Docker, path: Path, env: Mapping[str, str], stack: st
 
 
 def _loaders() -> list[str]:
-    """`stack-config` always; `load_project` once composeswarm.load provides it."""
+    """`stack-config` always; `load_project` once composeswarm.load.project provides it."""
     try:
-        from composeswarm.load import load_project  # noqa: F401
+        from composeswarm.load.project import load_project  # noqa: F401
     except ImportError:
         return ["stack-config"]
     return ["stack-config", "load_project"]
@@ -263,7 +263,7 @@ def _project(loader: str, docker: Docker, path: Path, env: Mapping[str, str]) ->
     """The case's Project through `docker stack config` or through our own loader."""
     if loader == "stack-config":
         return project_from_stack_config(docker, path, env)
-    from composeswarm.load import load_project
+    from composeswarm.load.project import load_project
 
     project, _warnings = load_project([str(path)], environ={**os.environ, **env}, cwd=str(path.parent))
     return project

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.resolve import digest_warning
+from composeswarm.act.resolve import digest_warning
 from tests.integration.conftest import REPO_ROOT, Docker, Registry, docker, random_name, remove_stack
 
 COMPOSESWARM = str(REPO_ROOT / ".venv" / "bin" / "composeswarm")

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from composeswarm.apply import ApplyResult, Refs, apply_plan
+from composeswarm.act.apply import ApplyResult, Refs, apply_plan
 from composeswarm.errors import PartialDeployError, RolloutFailed
-from composeswarm.plan import Change, FieldChange, Plan
+from composeswarm.plan.builder import Change, FieldChange, Plan
 from tests.unit.apply_fakes import FakeGateway, bind_names
 
 

@@ -7,9 +7,9 @@ from typing import Any, cast
 
 import pytest
 
-from composeswarm.convert import DesiredStack
-from composeswarm.deploy import check_external_files, check_external_networks, live_refs
-from composeswarm.engine import Engine, LiveStack
+from composeswarm.convert.stack import DesiredStack
+from composeswarm.act.deploy import check_external_files, check_external_networks, live_refs
+from composeswarm.engine.gateway import Engine, LiveStack
 from composeswarm.errors import EngineError
 
 

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from composeswarm.engine import Engine
+from composeswarm.engine.gateway import Engine
 
 
 @pytest.mark.parametrize(

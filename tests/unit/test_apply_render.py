@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from composeswarm.apply import ApplyResult, Step
-from composeswarm.deploy import DeployResult, check_resolve_mode, check_stack_name
+from composeswarm.act.apply import ApplyResult, Step
+from composeswarm.act.deploy import DeployResult, check_resolve_mode, check_stack_name
 from composeswarm.errors import InputError, PartialDeployError
-from composeswarm.plan import Change, Plan
-from composeswarm.render.deploy import deploy_json, deploy_text, partial_json, partial_text, step_line, summary_text
-from composeswarm.watch import Outcome, Progress
+from composeswarm.plan.builder import Change, Plan
+from composeswarm.render.deploy_report import deploy_json, deploy_text, partial_json, partial_text, step_line, summary_text
+from composeswarm.act.watcher import Outcome, Progress
 
 
 @pytest.mark.parametrize(

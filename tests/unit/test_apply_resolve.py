@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from composeswarm.apply import apply_plan
-from composeswarm.engine import LiveStack
-from composeswarm.plan import make_plan
+from composeswarm.act.apply import apply_plan
+from composeswarm.engine.gateway import LiveStack
+from composeswarm.plan.builder import make_plan
 
 from composeswarm.errors import EngineError
-from composeswarm.resolve import check_mode, digest_warning, platforms_of, resolve_images, with_digest
+from composeswarm.act.resolve import check_mode, digest_warning, platforms_of, resolve_images, with_digest
 from tests.unit.apply_fakes import FakeGateway, bind_names
 
 DIGEST = "sha256:" + "a" * 64

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm import checks
+from composeswarm.load import checks
 
 
 def issues(data: dict[str, Any], working_dir: str = "/nonexistent") -> list[str]:

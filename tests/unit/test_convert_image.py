@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.image import normalize_image, parse_image
+from composeswarm.dockerrules.imageref import normalize_image, parse_image
 
 DIGEST = "sha256:" + "a" * 64
 

@@ -9,7 +9,7 @@ import pytest
 
 from composeswarm.convert.failure import ConvertError
 from composeswarm.convert.mounts import convert_mount, convert_mounts
-from composeswarm.convert.namespace import Namespace
+from composeswarm.dockerrules.stacknames import Namespace
 
 NS = Namespace("foo")
 STACK = {"com.docker.stack.namespace": "foo"}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.namespace import Namespace
+from composeswarm.dockerrules.stacknames import Namespace
 from composeswarm.convert.objects import convert_objects, convert_references, credential_spec_config
 
 NS = Namespace("foo")

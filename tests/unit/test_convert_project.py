@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from composeswarm.convert import bind_ids, convert_project, normalize_image
-from composeswarm.convert.stored import as_stored
+from composeswarm.convert.stack import bind_ids, convert_project, normalize_image
+from composeswarm.dockerrules.defaults import as_stored
 from composeswarm.errors import InputError, Issue
 from composeswarm.errors import Path as Path_
-from composeswarm.model import Position, Project
+from composeswarm.load.model import Position, Project
 
 
 def project(services: dict[str, Any], **sections: Any) -> Project:

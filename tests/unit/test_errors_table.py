@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from composeswarm.errors import InputError
-from composeswarm.load import load_project
+from composeswarm.load.project import load_project
 
 BROKEN = Path(__file__).resolve().parents[1] / "data" / "broken"
 

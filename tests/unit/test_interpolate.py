@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from composeswarm.errors import Path
-from composeswarm.interpolate import SubstitutionError, cast_kind, interpolate, substitute
-from composeswarm.model import Position
+from composeswarm.load.interpolate import SubstitutionError, cast_kind, interpolate, substitute
+from composeswarm.load.model import Position
 
 ENV = {"SET": "value", "EMPTY": "", "N": "3", "lower": "x"}
 

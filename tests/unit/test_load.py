@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from composeswarm.errors import InputError
-from composeswarm.load import load_project
+from composeswarm.load.project import load_project
 
 WEB = "services:\n  web:\n    image: nginx:${TAG:-1.25}\n"
 

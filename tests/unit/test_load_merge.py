@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from composeswarm.load import load_project
-from composeswarm.merge import merge_service
+from composeswarm.load.project import load_project
+from composeswarm.load.merge import merge_service
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "merge"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from composeswarm.model import Project
-from composeswarm.render.issues import _V3Key, go_duration, ok_line, ram_in_bytes, render_config
+from composeswarm.load.model import Project
+from composeswarm.render.issue_report import _V3Key, go_duration, ok_line, ram_in_bytes, render_config
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from composeswarm.errors import Path
-from composeswarm.shape import Normalizer, go_float, parse_port, parse_volume
+from composeswarm.load.normalizer import Normalizer, go_float, parse_port, parse_volume
 
 Tree = dict[str, Any]
 
@@ -219,7 +219,7 @@ def test_bind_without_home_warns() -> None:
 
 
 def _pos() -> Any:
-    from composeswarm.model import Position
+    from composeswarm.load.model import Position
 
     return Position("f.yml", 4, 9)
 

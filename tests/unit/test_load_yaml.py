@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from composeswarm.errors import InputError
-from composeswarm.model import Position
-from composeswarm.yamlread import read_yaml
+from composeswarm.load.model import Position
+from composeswarm.load.yamltree import read_yaml
 
 
 @pytest.mark.parametrize(

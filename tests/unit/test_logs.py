@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from composeswarm.errors import EngineError, InputError
-from composeswarm.logs import (
+from composeswarm.ops.logs import (
     LogLine,
     LogOptions,
     LogRecord,
@@ -25,7 +25,7 @@ from composeswarm.logs import (
     tail_param,
     task_prefix,
 )
-from composeswarm.render.status import LogPrinter
+from composeswarm.render.tables import LogPrinter
 
 LABEL = "com.docker.stack.namespace"
 DETAILS = "com.docker.swarm.node.id={node},com.docker.swarm.service.id={service},com.docker.swarm.task.id={task}"

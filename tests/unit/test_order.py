@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from composeswarm.errors import InputError
-from composeswarm.model import Position, Project
-from composeswarm.order import conditions, make_order, waves
+from composeswarm.load.model import Position, Project
+from composeswarm.plan.waves import conditions, make_order, waves
 
 
 def project(deps: dict[str, Any], positions: dict[Any, Position] | None = None) -> Project:

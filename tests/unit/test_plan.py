@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from composeswarm.engine import LiveStack
-from composeswarm.plan import DIGEST_LABEL, FieldChange, content_digest, make_plan, versioned_name
+from composeswarm.engine.gateway import LiveStack
+from composeswarm.plan.builder import DIGEST_LABEL, FieldChange, content_digest, make_plan, versioned_name
 
 Json = dict[str, Any]
 

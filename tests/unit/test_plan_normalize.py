@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.normalize import cpus, duration, service_view
+from composeswarm.plan.view import cpus, duration, service_view
 
 Json = dict[str, Any]
 

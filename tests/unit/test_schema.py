@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm import schema
+from composeswarm.load import schema
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -150,7 +150,7 @@ def _mutations(seed: int, count: int) -> list[dict[str, Any]]:
     import copy
     import random
 
-    from composeswarm.yamlread import read_yaml
+    from composeswarm.load.yamltree import read_yaml
 
     data_dir = Path(__file__).resolve().parents[1] / "data" / "merge"
     docs = [read_yaml(p.read_text(), p.name).data for p in sorted(data_dir.glob("*.yml"))]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.render.status import (
+from composeswarm.render.tables import (
     current_state_text,
     error_text,
     human_duration,
@@ -18,7 +18,7 @@ from composeswarm.render.status import (
     replicas_text,
     table,
 )
-from composeswarm.stacks import (
+from composeswarm.ops.rows import (
     Port,
     ServiceRow,
     StackSummary,

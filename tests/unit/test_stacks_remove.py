@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from composeswarm.engine import LiveStack
+from composeswarm.engine.gateway import LiveStack
 from composeswarm.errors import EngineError
-from composeswarm.remove import RemoveEvent, remove_stack
+from composeswarm.ops.remove import RemoveEvent, remove_stack
 
 
 class FakeEngine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from composeswarm.errors import RolloutFailed, RolloutTimeout
-from composeswarm.watch import Event, Outcome, Progress, TaskFailure, Waiter, Watcher, raise_for
+from composeswarm.act.watcher import Event, Outcome, Progress, TaskFailure, Waiter, Watcher, raise_for
 from tests.unit.watch_fakes import Clock, FakeGateway, Snapshot, service, task
 
 PENDING = "no suitable node (scheduling constraints not satisfied on 1 node)"

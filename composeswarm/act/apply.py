@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from composeswarm.errors import EngineError, PartialDeployError
-from composeswarm.plan import Change, Plan
+from composeswarm.plan.builder import Change, Plan
 
 Json = dict[str, Any]
 Binder = Callable[[Json, dict[str, str], dict[str, str], dict[str, str]], Json]
@@ -127,7 +127,7 @@ def apply_plan(
     """
     refs = copy.deepcopy(refs) if refs is not None else Refs()
     if bind is None:
-        from composeswarm.convert import bind_ids
+        from composeswarm.convert.stack import bind_ids
 
         bind = bind_ids
     result = result if result is not None else ApplyResult(stack=plan.stack)

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from composeswarm.errors import Issue, Path
-from composeswarm.model import Position, find_position
+from composeswarm.load.model import Position, find_position
 
 VERSIONS = tuple(f"3.{minor}" for minor in range(14))
 LATEST = VERSIONS[-1]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from composeswarm.errors import Issue
-    from composeswarm.model import Project
+    from composeswarm.load.model import Project
 
 
 def issue_line(issue: Issue) -> str:
@@ -58,7 +58,7 @@ def render_config(project: Project, fmt: str) -> str:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     import yaml
 
-    from composeswarm.yamlread import YAML12_IMPLICIT
+    from composeswarm.load.yamltree import YAML12_IMPLICIT
 
     class _Dumper(yaml.SafeDumper):
         # docker (yaml.v3) indents list items under their key; PyYAML does not by default

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
-from composeswarm.stacks import Port, ServiceRow, StackSummary, TaskRow, display_image
+from composeswarm.ops.rows import Port, ServiceRow, StackSummary, TaskRow, display_image
 
 JSON_VERSION = 1
 MAX_ERROR = 30  # docker truncates a task's error to 30 characters in `stack ps`

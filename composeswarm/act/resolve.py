@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.image import familiar_name, normalize_image, parse_image
+from composeswarm.dockerrules.imageref import familiar_name, normalize_image, parse_image
 from composeswarm.errors import EngineError
 
 Json = dict[str, Any]

@@ -26,10 +26,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from composeswarm.normalize import IMAGE_LABEL, PINNED, mode_of, service_view
+from composeswarm.plan.view import IMAGE_LABEL, PINNED, mode_of, service_view
 
 if TYPE_CHECKING:
-    from composeswarm.engine import LiveStack
+    from composeswarm.engine.gateway import LiveStack
 
 Kind = Literal["service", "network", "secret", "config"]
 Action = Literal["create", "update", "replace", "remove"]

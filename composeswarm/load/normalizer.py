@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from composeswarm.errors import Issue, Path
-from composeswarm.model import Position
+from composeswarm.load.model import Position
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.words import split_words
+from composeswarm.dockerrules.shellwords import split_words
 
 Tree = dict[str, Any]
 _BIND_OPTIONS = {"rprivate", "private", "rshared", "shared", "rslave", "slave"}

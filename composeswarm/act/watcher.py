@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
 from composeswarm.errors import EngineError, RolloutFailed, RolloutTimeout
-from composeswarm.order import Condition
+from composeswarm.plan.waves import Condition
 
 Json = dict[str, Any]
 
@@ -98,7 +98,7 @@ Event = Progress | TaskFailure | Outcome
 
 
 class Gateway(Protocol):
-    """The three engine reads the watcher needs (composeswarm.engine.Engine has them)."""
+    """The three engine reads the watcher needs (composeswarm.engine.gateway.Engine has them)."""
 
     def list_services(self, filters: dict[str, list[str]] | None = None) -> list[Json]: ...
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from composeswarm.errors import EngineError
-from composeswarm.stacks import STACK_LABEL, Json, is_terminal
+from composeswarm.ops.rows import STACK_LABEL, Json, is_terminal
 
 if TYPE_CHECKING:
-    from composeswarm.engine import LiveStack
+    from composeswarm.engine.gateway import LiveStack
 
 
 class RemoveGateway(Protocol):
-    """The engine calls `rm` needs (composeswarm.engine.Engine has them)."""
+    """The engine calls `rm` needs (composeswarm.engine.gateway.Engine has them)."""
 
     def read_stack(self, stack: str) -> LiveStack: ...
     def list_tasks(self, filters: dict[str, list[str]] | None = None) -> list[Json]: ...

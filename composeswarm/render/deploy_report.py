@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from composeswarm.watch import Outcome
-    from composeswarm.apply import Step
-    from composeswarm.deploy import DeployResult
+    from composeswarm.act.watcher import Outcome
+    from composeswarm.act.apply import Step
+    from composeswarm.act.deploy import DeployResult
     from composeswarm.errors import PartialDeployError
 
 _VERBS = {"create": "Creating", "update": "Updating", "replace": "Replacing", "remove": "Removing"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from composeswarm.errors import Issue, Path
-from composeswarm.model import Position, find_position
+from composeswarm.load.model import Position, find_position
 
 _NAME = re.compile(r"[_A-Za-z][_A-Za-z0-9]*")
 

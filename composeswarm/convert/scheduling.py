@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from composeswarm.convert.failure import ConvertError
-from composeswarm.convert.units import duration_or_none, float32, parse_duration
+from composeswarm.dockerrules.units import duration_or_none, float32, parse_duration
 
 _UINT64 = 1 << 64
 

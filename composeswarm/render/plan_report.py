@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any, Literal
 
-from composeswarm.plan import NEW_CONTENT, OLD_CONTENT, Change, FieldChange, Plan
+from composeswarm.plan.builder import NEW_CONTENT, OLD_CONTENT, Change, FieldChange, Plan
 
 MASK = "(sensitive)"
 NONE = "(none)"

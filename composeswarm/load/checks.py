@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from composeswarm.errors import Issue, Path
-from composeswarm.model import Position
+from composeswarm.load.model import Position
 
 # Swarm's limit on secret and config data (swarmkit MaxSecretSize).
 MAX_FILE_OBJECT_SIZE = 500 * 1024
@@ -144,7 +144,7 @@ def _open_blocks(name: str, svc: Mapping[str, Any], report: Reporter) -> None:
 def image_problem(image: str) -> str | None:
     """Why `image` is not a reference docker 28.2 accepts before deploying, or None.
 
-    The grammar lives once, in the converter (composeswarm.convert.image); this asks it early so
+    The grammar lives once, in the converter (composeswarm.dockerrules.imageref); this asks it early so
     `validate` reports the problem with its position.
     """
     from composeswarm.convert.failure import ConvertError

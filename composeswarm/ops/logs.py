@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote
 
 from composeswarm.errors import EngineError, InputError, Issue
-from composeswarm.stacks import STACK_LABEL, Json, node_names, parse_time_ns
+from composeswarm.ops.rows import STACK_LABEL, Json, node_names, parse_time_ns
 
 NODE_KEY = "com.docker.swarm.node.id"
 SERVICE_KEY = "com.docker.swarm.service.id"
@@ -30,7 +30,7 @@ TASK_KEY = "com.docker.swarm.task.id"
 
 
 class LogGateway(Protocol):
-    """The engine calls `logs` needs (composeswarm.engine.Engine has them)."""
+    """The engine calls `logs` needs (composeswarm.engine.gateway.Engine has them)."""
 
     def list_services(self, filters: dict[str, list[str]] | None = None) -> list[Json]: ...
     def list_tasks(self, filters: dict[str, list[str]] | None = None) -> list[Json]: ...

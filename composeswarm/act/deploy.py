@@ -13,15 +13,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from composeswarm.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
+from composeswarm.act.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
 from composeswarm.errors import EngineError, InputError, Issue
-from composeswarm.plan import Plan
-from composeswarm.resolve import RESOLVE_MODES, ResolveMode, resolve_images
+from composeswarm.plan.builder import Plan
+from composeswarm.act.resolve import RESOLVE_MODES, ResolveMode, resolve_images
 
 if TYPE_CHECKING:
-    from composeswarm.convert import DesiredStack
-    from composeswarm.engine import Engine, LiveStack
-    from composeswarm.order import Order
+    from composeswarm.convert.stack import DesiredStack
+    from composeswarm.engine.gateway import Engine, LiveStack
+    from composeswarm.plan.waves import Order
 
 Json = dict[str, Any]
 # Networks that always exist on every node: docker never inspects them (NetworkMode.IsUserDefined).
@@ -93,10 +93,10 @@ def prepare(
     converted, so a bad file is reported as such even when no engine answers. `on_loaded` gets the
     files' warnings as soon as they are read (docker prints them before any call).
     """
-    from composeswarm.convert import convert_project
-    from composeswarm.load import load_project
-    from composeswarm.order import make_order
-    from composeswarm.plan import make_plan
+    from composeswarm.convert.stack import convert_project
+    from composeswarm.load.project import load_project
+    from composeswarm.plan.waves import make_order
+    from composeswarm.plan.builder import make_plan
 
     started = time.monotonic()
     check_stack_name(opts.stack)
@@ -110,7 +110,7 @@ def prepare(
     if engine is None and connect is not None:
         engine = connect()
     if engine is None:
-        from composeswarm.engine import Engine
+        from composeswarm.engine.gateway import Engine
 
         engine = Engine.connect(opts.context)
     engine.require_manager()

@@ -1,7 +1,7 @@
 """The gateway to the Docker Engine: the only module that imports `docker`.
 
 It speaks the Engine API in its own JSON shapes (the ones `docker service inspect` shows), so specs
-built by `composeswarm.convert` go over the wire untouched. Every call that fails becomes an
+built by `composeswarm.convert.stack` go over the wire untouched. Every call that fails becomes an
 `EngineError` naming the call and the object. Nothing here decides anything: callers do.
 """
 

@@ -16,7 +16,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from composeswarm.errors import InputError, Issue, Path
-from composeswarm.model import Position
+from composeswarm.load.model import Position
 
 # Upper bound on nodes produced by alias expansion; real stack files stay far below it.
 MAX_ALIAS_NODES = 100_000

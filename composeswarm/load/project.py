@@ -14,13 +14,13 @@ from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
-from composeswarm import checks, schema
+from composeswarm.load import checks, schema
 from composeswarm.errors import InputError, Issue, Path
-from composeswarm.interpolate import interpolate
-from composeswarm.merge import merge_files
-from composeswarm.model import Position, Project
-from composeswarm.shape import Normalizer
-from composeswarm.yamlread import Document, read_yaml
+from composeswarm.load.interpolate import interpolate
+from composeswarm.load.merge import merge_files
+from composeswarm.load.model import Position, Project
+from composeswarm.load.normalizer import Normalizer
+from composeswarm.load.yamltree import Document, read_yaml
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 STDIN_NAME = "<stdin>"

@@ -1,0 +1,105 @@
+"""Project -> the engine objects `docker stack deploy` (docker CLI 28.2) would create, byte for byte.
+
+Pure: the only outside input is the content of secret/config files, read here because docker reads
+them at the same point. IDs the engine assigns (network, secret, config) are not known yet: specs
+carry names, and `bind_ids` fills the IDs in once the objects exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from composeswarm.act.bind import bind_ids
+from composeswarm.convert.failure import ConvertError
+from composeswarm.dockerrules.imageref import normalize_image
+from composeswarm.dockerrules.stacknames import LABEL_IMAGE, LABEL_NAMESPACE, Namespace
+from composeswarm.convert.network import convert_networks
+from composeswarm.convert.objects import convert_objects
+from composeswarm.convert.service import convert_service
+from composeswarm.dockerrules.defaults import as_stored
+from composeswarm.errors import InputError, Issue, Path
+from composeswarm.load.model import Project
+
+__all__ = [
+    "DesiredStack",
+    "LABEL_IMAGE",
+    "LABEL_NAMESPACE",
+    "NetworkSpec",
+    "ObjectSpec",
+    "ServiceSpec",
+    "as_stored",
+    "bind_ids",
+    "convert_project",
+    "normalize_image",
+]
+
+# Engine API JSON bodies, as plain dicts (the keys Go's encoder writes, in its order).
+NetworkSpec = dict[str, Any]
+ObjectSpec = dict[str, Any]
+ServiceSpec = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DesiredStack:
+    """Everything a deploy of `stack` creates or needs, keyed by engine name."""
+
+    stack: str
+    networks: dict[str, NetworkSpec] = field(default_factory=dict)
+    external_networks: list[str] = field(default_factory=list)
+    secrets: dict[str, ObjectSpec] = field(default_factory=dict)
+    configs: dict[str, ObjectSpec] = field(default_factory=dict)
+    external_secrets: list[str] = field(default_factory=list)
+    external_configs: list[str] = field(default_factory=list)
+    services: dict[str, ServiceSpec] = field(default_factory=dict)
+
+
+def _issue(project: Project, path: Path, message: str) -> Issue:
+    """An error Issue pointing at `path` in the file it came from."""
+    pos = project.position(path)
+    if pos is not None:
+        return Issue(pos.file, pos.line, pos.column, path, message)
+    return Issue(project.files[0] if project.files else "", None, None, path, message)
+
+
+def convert_project(project: Project, stack: str) -> DesiredStack:
+    """The desired stack for `project` deployed as `stack`; InputError lists every conversion error."""
+    ns = Namespace(stack)
+    issues: list[Issue] = []
+    services: dict[str, ServiceSpec] = {}
+    for name in sorted(project.services):
+        try:
+            spec = convert_service(
+                name,
+                project.services[name] or {},
+                ns,
+                project.networks,
+                project.volumes,
+                project.secrets,
+                project.configs,
+            )
+        except ConvertError as exc:
+            path: Path = ("services", name) + exc.path
+            issues.append(_issue(project, path, exc.message))
+            continue
+        services[spec["Name"]] = spec
+    objects: dict[str, tuple[dict[str, ObjectSpec], list[str]]] = {}
+    for kind, section, key in (("secret", project.secrets, "secrets"), ("config", project.configs, "configs")):
+        try:
+            objects[key] = convert_objects(kind, section, ns, project.working_dir)
+        except ConvertError as exc:
+            issues.append(_issue(project, (key,) + exc.path, exc.message))
+            objects[key] = ({}, [])
+    if issues:
+        raise InputError(issues)
+    networks, external_networks = convert_networks(project.services, project.networks, ns)
+    return DesiredStack(
+        stack=stack,
+        networks=networks,
+        external_networks=external_networks,
+        secrets=objects["secrets"][0],
+        configs=objects["configs"][0],
+        external_secrets=objects["secrets"][1],
+        external_configs=objects["configs"][1],
+        services=services,
+    )

@@ -1,0 +1,1 @@
+"""Day-two commands on deployed stacks: ls / services / ps rows, rm, logs."""
