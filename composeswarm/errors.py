@@ -70,6 +70,23 @@ class InputError(ComposeSwarmError):
         super().__init__("\n".join(str(i) for i in issues))
 
 
+class ConvertError(Exception):
+    """A value docker stack deploy would refuse; `path` grows as the error bubbles up.
+
+    Raised by the converters and docker's rules with a path relative to the caller; the stage that
+    knows the file turns it into an Issue (`InputError`).
+    """
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+    def under(self, *prefix: str | int) -> ConvertError:
+        """The same error with `prefix` put in front of its path."""
+        return ConvertError(tuple(prefix) + self.path, self.message)
+
+
 class EngineError(ComposeSwarmError):
     """The engine refused a call or could not be reached."""
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from composeswarm.act.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
+from composeswarm.dockerrules.gofmt import go_quote
 from composeswarm.errors import EngineError, InputError, Issue
 from composeswarm.plan.builder import Plan
 from composeswarm.act.resolve import RESOLVE_MODES, ResolveMode, resolve_images
@@ -59,7 +60,7 @@ class DeployResult:
 def check_stack_name(stack: str) -> None:
     """docker's only check: not empty once whitespace and quotes are trimmed."""
     if all(c.isspace() or c in "\"'" for c in stack):
-        raise _option_error(f"invalid stack name: {_go_quote(stack)}")
+        raise _option_error(f"invalid stack name: {go_quote(stack)}")
 
 
 def check_resolve_mode(mode: str) -> ResolveMode:
@@ -190,13 +191,13 @@ def check_external_networks(engine: Engine, names: Iterable[str]) -> dict[str, s
         net = engine.inspect_network(name)
         if net is None:
             raise EngineError(
-                f"network {_go_quote(name)} is declared as external, but could not be found. "
+                f"network {go_quote(name)} is declared as external, but could not be found. "
                 "You need to create a swarm-scoped network before the stack is deployed"
             )
         if net.get("Scope") != "swarm":
             raise EngineError(
-                f"network {_go_quote(name)} is declared as external, but it is not in the right scope: "
-                f'{_go_quote(str(net.get("Scope")))} instead of "swarm"'
+                f"network {go_quote(name)} is declared as external, but it is not in the right scope: "
+                f'{go_quote(str(net.get("Scope")))} instead of "swarm"'
             )
         ids[name] = str(net["Id"])
     return ids
@@ -248,25 +249,3 @@ def _with_services(desired: DesiredStack, services: dict[str, Json]) -> DesiredS
 
 def _option_error(message: str) -> InputError:
     return InputError([Issue("", None, None, (), message)])
-
-
-def _go_quote(text: str) -> str:
-    """Go's %q (strconv.Quote): printable characters as they are, the rest escaped."""
-    out = ['"']
-    for char in text:
-        if char in ('"', "\\"):
-            out.append("\\" + char)
-        elif char in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[char])
-        elif char.isprintable():
-            out.append(char)
-        elif ord(char) < 0x80:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) <= 0xFFFF:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    return "".join(out) + '"'
-
-
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.stacknames import Namespace, str_map, with_stack_label
 from composeswarm.convert.network import engine_name, is_external
 from composeswarm.dockerrules.units import ram_in_bytes

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.stacknames import Namespace, str_map, with_stack_label
 from composeswarm.convert.network import declared_name, engine_name, is_external
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -23,8 +22,8 @@ from composeswarm.convert.scheduling import (
     convert_update_config,
     stop_grace_period,
 )
-from composeswarm.convert.failure import ConvertError
-from composeswarm.dockerrules.imageref import normalize_image, parse_image
+from composeswarm.errors import ConvertError
+from composeswarm.dockerrules.imageref import check_image, normalize_image
 from composeswarm.convert.mounts import convert_mounts
 from composeswarm.dockerrules.stacknames import LABEL_IMAGE, Namespace, str_map, with_stack_label
 from composeswarm.convert.network import convert_service_networks
@@ -41,23 +40,6 @@ def _at(path: tuple[str | int, ...], fn: Callable[..., R], *args: Any) -> R:
         return fn(*args)
     except ConvertError as exc:
         raise exc.under(*path) from None
-
-
-_ANY_DIGEST = re.compile(r"^(sha256:)?[a-f0-9]{64}$")
-
-
-def check_image(image: Any) -> str:
-    """The image string, refused as docker 28.2 refuses it before deploying anything
-    (reference.ParseAnyReference: an image ID or `sha256:<id>` is accepted too)."""
-    if not image:
-        raise ConvertError((), "invalid image reference: no image specified")
-    if _ANY_DIGEST.match(str(image)):
-        return str(image)
-    try:
-        parse_image(str(image))
-    except ConvertError as exc:
-        raise ConvertError((), f"invalid image reference: {exc.message}") from None
-    return str(image)
 
 
 def _configs(service: Mapping[str, Any], configs: Mapping[str, Any], ns: Namespace) -> list[dict[str, Any]]:

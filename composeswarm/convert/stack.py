@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from composeswarm.act.bind import bind_ids
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.imageref import normalize_image
 from composeswarm.dockerrules.stacknames import LABEL_IMAGE, LABEL_NAMESPACE, Namespace
 from composeswarm.convert.network import convert_networks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 
 _ALNUM = r"[a-z0-9]+"
 _SEP = r"(?:[._]|__|[-]+)"
@@ -82,3 +82,20 @@ def normalize_image(ref: str) -> str:
     if digest is not None:
         out += f"@{digest}"
     return out
+
+
+_ANY_DIGEST = re.compile(r"^(sha256:)?[a-f0-9]{64}$")
+
+
+def check_image(image: object) -> str:
+    """The image string, refused as docker 28.2 refuses it before deploying anything
+    (reference.ParseAnyReference: an image ID or `sha256:<id>` is accepted too)."""
+    if not image:
+        raise ConvertError((), "invalid image reference: no image specified")
+    if _ANY_DIGEST.match(str(image)):
+        return str(image)
+    try:
+        parse_image(str(image))
+    except ConvertError as exc:
+        raise ConvertError((), f"invalid image reference: {exc.message}") from None
+    return str(image)

@@ -6,7 +6,7 @@ inside double quotes a backslash makes any next character literal (and is droppe
 
 from __future__ import annotations
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 
 _SPACE = " \t\r\n"
 

@@ -1,4 +1,7 @@
-"""Unit parsing with docker's exact rules: Go durations, go-units RAMInBytes, opts.ParseCPUs."""
+"""Docker's units, parsed and formatted: Go durations, go-units RAMInBytes, opts.ParseCPUs, float32.
+
+The one home of these rules: the loader, the converter, the plan and `config` output all call here.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import struct
 from fractions import Fraction
 from typing import Any
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 
 # Go's time.ParseDuration units, in nanoseconds.
 _DURATION_UNITS = {
@@ -67,6 +70,54 @@ def duration_or_none(value: Any) -> int | None:
     return None if value is None else parse_duration(value)
 
 
+def is_duration(text: str) -> bool:
+    """True when `text` is a Go duration string (time.ParseDuration accepts it)."""
+    try:
+        parse_duration(text)
+    except ConvertError:
+        return False
+    return True
+
+
+def format_duration(ns: Any) -> Any:
+    """Nanoseconds as Go's time.Duration.String() (`90000000000` -> `1m30s`); a non-integer unchanged."""
+    if not isinstance(ns, int) or isinstance(ns, bool):
+        return ns
+    if ns == 0:
+        return "0s"
+    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
+    if ns < 1_000_000_000:
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if ns >= size:
+                whole, part = divmod(ns, size)
+                return f"{sign}{whole}{_decimals(part, size)}{unit}"
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    seconds, frac = divmod(rest, 1_000_000_000)
+    out = sign
+    if hours:
+        out += f"{hours}h"
+    if hours or minutes:
+        out += f"{minutes}m"
+    return f"{out}{seconds}{_decimals(frac, 1_000_000_000)}s"
+
+
+def canonical_duration(text: str) -> str:
+    """A duration string as docker prints it after loading (`60s` -> `1m0s`); unparsable text as is."""
+    try:
+        return str(format_duration(parse_duration(text.strip())))
+    except ConvertError:
+        return text
+
+
+def _decimals(part: int, size: int) -> str:
+    """`.5` for 500 of 1000: the fraction Go prints, trailing zeros dropped; empty when whole."""
+    if not part:
+        return ""
+    digits = len(str(size)) - 1
+    return "." + f"{part:0{digits}d}".rstrip("0")
+
+
 _RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
 _RAM_MULT = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
 
@@ -90,6 +141,15 @@ def ram_in_bytes(value: Any) -> int:
     return int(size * _RAM_MULT.get(unit, 1))
 
 
+def is_size(text: str) -> bool:
+    """True when `text` is a size docker reads (`512M`, `1.5g`, `1024`, `10 KiB`)."""
+    try:
+        ram_in_bytes(text)
+    except ConvertError:
+        return False
+    return True
+
+
 _RAT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?\d+/\d+$")
 
 
@@ -106,6 +166,14 @@ def parse_cpus(value: Any) -> int:
     if nano.denominator != 1:
         raise ConvertError((), "value is too precise")
     return int(nano)
+
+
+def format_cpus(nano: Any) -> Any:
+    """NanoCPUs as the compose string (`500000000` -> `0.5`); a non-integer unchanged."""
+    if not isinstance(nano, int) or isinstance(nano, bool):
+        return nano
+    whole, frac = divmod(nano, 1_000_000_000)
+    return f"{whole}{_decimals(frac, 1_000_000_000)}"
 
 
 def float32(value: Any) -> float | int:

@@ -11,8 +11,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from composeswarm.errors import Issue, Path
+from composeswarm.dockerrules.imageref import check_image
+from composeswarm.dockerrules.units import parse_cpus
+from composeswarm.errors import ConvertError, Issue, Path
 from composeswarm.load.model import Position
+from composeswarm.load.shortsyntax import VOLUME_BLOCKS
 
 # Swarm's limit on secret and config data (swarmkit MaxSecretSize).
 MAX_FILE_OBJECT_SIZE = 500 * 1024
@@ -107,7 +110,6 @@ def ignored_keys(data: Mapping[str, Any], file: str, positions: Mapping[Path, Po
 
 
 _REF_KEYS = ("source", "target", "uid", "gid", "mode")
-_VOLUME_BLOCKS = {"bind": ("propagation",), "volume": ("nocopy",), "tmpfs": ("size",)}
 
 
 def _unknown(key: str, known: tuple[str, ...]) -> str:
@@ -131,7 +133,7 @@ def _open_blocks(name: str, svc: Mapping[str, Any], report: Reporter) -> None:
     for i, vol in enumerate(volumes if isinstance(volumes, list) else []):
         if not isinstance(vol, dict):
             continue
-        for block, known in _VOLUME_BLOCKS.items():
+        for block, known in VOLUME_BLOCKS.items():
             options = vol.get(block)
             if isinstance(options, dict):
                 for key in options:
@@ -144,12 +146,9 @@ def _open_blocks(name: str, svc: Mapping[str, Any], report: Reporter) -> None:
 def image_problem(image: str) -> str | None:
     """Why `image` is not a reference docker 28.2 accepts before deploying, or None.
 
-    The grammar lives once, in the converter (composeswarm.dockerrules.imageref); this asks it early so
+    The grammar lives once, in composeswarm.dockerrules.imageref; this asks it early so
     `validate` reports the problem with its position.
     """
-    from composeswarm.convert.failure import ConvertError
-    from composeswarm.convert.service import check_image
-
     try:
         check_image(image)
     except ConvertError as exc:
@@ -252,15 +251,12 @@ def _check_deploy(svc: Mapping[str, Any], base: Path, report: Reporter) -> None:
 
 
 def _cpus_problem(cpus: str) -> str | None:
-    from fractions import Fraction
-
     try:
-        value = Fraction(cpus.strip())
-    except (ValueError, ZeroDivisionError):
+        parse_cpus(cpus.strip())
+    except ConvertError as exc:
+        if exc.message == "value is too precise":
+            return f'invalid number of CPUs "{cpus}": value is too precise'
         return f'invalid number of CPUs "{cpus}"'
-    nano = value * 1_000_000_000
-    if nano.denominator != 1:
-        return f'invalid number of CPUs "{cpus}": value is too precise'
     return None
 
 

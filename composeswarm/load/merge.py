@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from composeswarm.load.normalizer import ordered_service
+from composeswarm.load.keyorder import ordered_service
 
 Tree = dict[str, Any]
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from composeswarm.load import checks, schema
 from composeswarm.errors import InputError, Issue, Path
+from composeswarm.load.envfiles import read_dotenv
 from composeswarm.load.interpolate import interpolate
 from composeswarm.load.merge import merge_files
 from composeswarm.load.model import Position, Project
@@ -44,38 +45,6 @@ def working_dir_for(files: list[str], cwd: str) -> str:
     if first == "-":
         return cwd
     return os.path.dirname(os.path.join(cwd, os.path.normpath(first)) if not os.path.isabs(first) else first)
-
-
-def read_dotenv(path: str, issues: list[Issue], required: bool) -> dict[str, str]:
-    """Variables from a .env / --env-file file: KEY=VALUE lines, optional `export`, quotes removed."""
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            lines = fh.read().splitlines()
-    except OSError as exc:
-        if required:
-            issues.append(Issue(path, None, None, (), f"cannot read env file: {exc.strerror}"))
-        return {}
-    out: dict[str, str] = {}
-    for number, raw in enumerate(lines, 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export "):].lstrip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not key or any(c.isspace() for c in key):
-            issues.append(Issue(path, number, 1, (), f"invalid line {raw.strip()!r}: expected KEY=VALUE"))
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            quote, value = value[0], value[1:-1]
-            if quote == '"':
-                value = value.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        out[key] = value
-    return out
 
 
 def interpolation_env(

@@ -14,13 +14,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from composeswarm.dockerrules.units import is_duration
 from composeswarm.errors import Issue, Path
 from composeswarm.load.model import Position, find_position
 
 VERSIONS = tuple(f"3.{minor}" for minor in range(14))
 LATEST = VERSIONS[-1]
 
-_DURATION = re.compile(r"^[-+]?(?:0|(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$")
 _PORT_SPEC = re.compile(
     r"^(?:(?:\[[0-9a-fA-F:.]*\]|[0-9.]+|[0-9a-fA-F:]*::?[0-9a-fA-F:]*):)??"
     r"(?:(?P<published>[0-9]+(?:-[0-9]+)?)?:)?(?P<target>[0-9]+(?:-[0-9]+)?)(?:/(?:tcp|udp|sctp))?$"
@@ -54,7 +54,7 @@ _COMPOSE_SPEC_ONLY = {
 
 def duration_ok(value: object) -> bool:
     """True when `value` is a Go duration string (time.ParseDuration syntax)."""
-    return not isinstance(value, str) or _DURATION.match(value) is not None
+    return not isinstance(value, str) or is_duration(value)
 
 
 def port_spec_ok(value: object) -> bool:

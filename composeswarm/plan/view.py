@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from composeswarm.dockerrules.units import format_cpus, format_duration
+
 STACK_LABEL = "com.docker.stack.namespace"
 IMAGE_LABEL = "com.docker.stack.image"
 PINNED = "TaskTemplate.ContainerSpec.Image"  # in a view only when it carries a digest
@@ -63,44 +65,6 @@ def is_empty(value: Any) -> bool:
     if isinstance(value, dict):
         return all(is_empty(v) for v in value.values())
     return False
-
-
-def duration(ns: Any) -> Any:
-    """Nanoseconds as a Go duration string (`90000000000` -> `1m30s`); other values unchanged."""
-    if not isinstance(ns, int) or isinstance(ns, bool):
-        return ns
-    if ns == 0:
-        return "0s"
-    sign, ns = ("-", -ns) if ns < 0 else ("", ns)
-    if ns < 1_000_000_000:
-        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
-            if ns >= size:
-                whole, part = divmod(ns, size)
-                return f"{sign}{whole}{_frac(part, size)}{unit}"
-    hours, rest = divmod(ns, 3_600_000_000_000)
-    minutes, rest = divmod(rest, 60_000_000_000)
-    seconds, frac = divmod(rest, 1_000_000_000)
-    out = sign
-    if hours:
-        out += f"{hours}h"
-    if hours or minutes:
-        out += f"{minutes}m"
-    return f"{out}{seconds}{_frac(frac, 1_000_000_000)}s"
-
-
-def _frac(part: int, size: int) -> str:
-    if not part:
-        return ""
-    digits = len(str(size)) - 1
-    return "." + f"{part:0{digits}d}".rstrip("0")
-
-
-def cpus(nano: Any) -> Any:
-    """NanoCPUs as the compose string (`500000000` -> `0.5`)."""
-    if not isinstance(nano, int) or isinstance(nano, bool):
-        return nano
-    whole, frac = divmod(nano, 1_000_000_000)
-    return f"{whole}{_frac(frac, 1_000_000_000)}"
 
 
 def mode_of(spec: Mapping[str, Any]) -> str:
@@ -162,7 +126,7 @@ def _container(view: View, c: Json) -> None:
     for key, path in _CONTAINER_SCALARS.items():
         if key in c:
             view[path] = c.pop(key)
-    view["stop_grace_period"] = duration(c.pop("StopGracePeriod", None))
+    view["stop_grace_period"] = format_duration(c.pop("StopGracePeriod", None))
     env: dict[str, str | None] = {}
     for item in c.pop("Env", None) or []:
         name, sep, value = str(item).partition("=")
@@ -190,7 +154,7 @@ def _container(view: View, c: Json) -> None:
             ("StartInterval", "start_interval"),
         ):
             value = health.get(key)
-            view[f"healthcheck.{name}"] = duration(value) if value else None
+            view[f"healthcheck.{name}"] = format_duration(value) if value else None
         view["healthcheck.retries"] = health.get("Retries")
     _privileges(view, c.pop("Privileges", None) or {}, c.get("Configs") or [])
     _files(view, "secrets", "SecretName", "SecretID", c.pop("Secrets", None) or [])
@@ -264,7 +228,7 @@ def _task(view: View, task: Json, net_names: Mapping[str, str]) -> None:
     resources = task.pop("Resources", None) or {}
     for kind in ("limits", "reservations"):
         res = dict(resources.get(kind.capitalize()) or {})
-        view[f"deploy.resources.{kind}.cpus"] = cpus(res.pop("NanoCPUs", None))
+        view[f"deploy.resources.{kind}.cpus"] = format_cpus(res.pop("NanoCPUs", None))
         view[f"deploy.resources.{kind}.memory"] = res.pop("MemoryBytes", None)
         view[f"deploy.resources.{kind}.pids"] = res.pop("Pids", None)
         generic = res.pop("GenericResources", None) or []
@@ -275,9 +239,9 @@ def _task(view: View, task: Json, net_names: Mapping[str, str]) -> None:
     restart = task.pop("RestartPolicy", None)
     if restart is not None:
         view["deploy.restart_policy.condition"] = restart.get("Condition") or "any"
-        view["deploy.restart_policy.delay"] = duration(restart.get("Delay"))
+        view["deploy.restart_policy.delay"] = format_duration(restart.get("Delay"))
         view["deploy.restart_policy.max_attempts"] = restart.get("MaxAttempts")
-        view["deploy.restart_policy.window"] = duration(restart.get("Window"))
+        view["deploy.restart_policy.window"] = format_duration(restart.get("Window"))
 
     placement = dict(task.pop("Placement", None) or {})
     view["deploy.placement.constraints"] = sorted(placement.pop("Constraints", None) or [])
@@ -326,8 +290,8 @@ def _update_config(view: View, path: str, cfg: Json | None) -> None:
     cfg = dict(cfg)
     parallelism = cfg.pop("Parallelism", None)
     view[f"{path}.parallelism"] = 0 if parallelism is None else parallelism
-    view[f"{path}.delay"] = duration(cfg.pop("Delay", None) or None)
-    view[f"{path}.monitor"] = duration(cfg.pop("Monitor", None) or None)
+    view[f"{path}.delay"] = format_duration(cfg.pop("Delay", None) or None)
+    view[f"{path}.monitor"] = format_duration(cfg.pop("Monitor", None) or None)
     view[f"{path}.max_failure_ratio"] = cfg.pop("MaxFailureRatio", None)
     for key, name in (("FailureAction", "failure_action"), ("Order", "order")):
         value = cfg.pop(key, None)

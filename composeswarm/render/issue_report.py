@@ -8,6 +8,9 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from composeswarm.dockerrules.units import canonical_duration, ram_in_bytes
+from composeswarm.errors import ConvertError
+
 if TYPE_CHECKING:
     from composeswarm.errors import Issue
     from composeswarm.load.model import Project
@@ -164,60 +167,12 @@ _DURATIONS = {
     ("deploy", "restart_policy", "delay"), ("deploy", "restart_policy", "window"),
 }
 _SIZES = {("deploy", "resources", "limits", "memory"), ("deploy", "resources", "reservations", "memory")}
-_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9,
-            "h": 3600 * 10**9}
-_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
-
-
-def go_duration(text: str) -> str:
-    """A Go duration string in time.Duration.String() form (`60s` -> `1m0s`); unparsable text as is."""
-    from decimal import Decimal
-
-    body = text.strip()
-    sign = -1 if body.startswith("-") else 1
-    body = body.lstrip("+-")
-    parts = re.findall(r"([0-9]*\.?[0-9]*)(ns|us|µs|μs|ms|s|m|h)", body)
-    if body == "0":
-        return "0s"
-    if not parts or "".join(n + u for n, u in parts) != body:
+def _bytes_text(text: str) -> str:
+    """A size as docker prints it after loading: a string of bytes; unparsable text as is."""
+    try:
+        return str(ram_in_bytes(text.strip()))
+    except ConvertError:
         return text
-    ns = sign * int(sum(Decimal(n or "0") * _UNIT_NS[u] for n, u in parts))
-    return _format_ns(ns)
-
-
-def _format_ns(ns: int) -> str:
-    if ns == 0:
-        return "0s"
-    minus = "-" if ns < 0 else ""
-    ns = abs(ns)
-    if ns < 10**9:
-        for unit, size in (("ms", 10**6), ("µs", 10**3), ("ns", 1)):
-            if ns >= size:
-                return minus + _frac(ns, size) + unit
-    hours, rest = divmod(ns, 3600 * 10**9)
-    minutes, rest = divmod(rest, 60 * 10**9)
-    out = _frac(rest, 10**9) + "s"
-    if hours or minutes:
-        out = f"{minutes}m" + out
-    if hours:
-        out = f"{hours}h" + out
-    return minus + out
-
-
-def _frac(value: int, unit: int) -> str:
-    whole, rest = divmod(value, unit)
-    if not rest:
-        return str(whole)
-    digits = str(rest).rjust(len(str(unit)) - 1, "0").rstrip("0")
-    return f"{whole}.{digits}"
-
-
-def ram_in_bytes(text: str) -> str:
-    """go-units RAMInBytes as docker prints it (a string of bytes); unparsable text as is."""
-    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtTpP]?)[iI]?[bB]?\s*", text)
-    if m is None:
-        return text
-    return str(int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]))
 
 
 def _docker_units(data: dict[str, Any]) -> dict[str, Any]:
@@ -231,14 +186,14 @@ def _docker_units(data: dict[str, Any]) -> dict[str, Any]:
             for key in path[:-1]:
                 parent = parent.get(key) if isinstance(parent, dict) else None
             if isinstance(parent, dict) and isinstance(parent.get(path[-1]), str):
-                convert = go_duration if path in _DURATIONS else ram_in_bytes
+                convert = canonical_duration if path in _DURATIONS else _bytes_text
                 parent[path[-1]] = convert(parent[path[-1]])
     for vol in (out.get("volumes") or {}).values():
         capacity = ((vol or {}).get("x-cluster-spec") or {}).get("capacity_range")
         if isinstance(capacity, dict):
             for key in ("required_bytes", "limit_bytes"):
                 if isinstance(capacity.get(key), str):
-                    capacity[key] = ram_in_bytes(capacity[key])
+                    capacity[key] = _bytes_text(capacity[key])
     return out
 
 

@@ -17,7 +17,7 @@ from composeswarm.convert.container import (
     effective_caps,
     shell_words,
 )
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from composeswarm.convert.scheduling import convert_mode, convert_placement, convert_restart_policy, convert_update_config
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 from composeswarm.convert.resources import convert_resources
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.imageref import normalize_image, parse_image
 
 DIGEST = "sha256:" + "a" * 64

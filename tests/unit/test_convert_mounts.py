@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 from composeswarm.convert.mounts import convert_mount, convert_mounts
 from composeswarm.dockerrules.stacknames import Namespace
 

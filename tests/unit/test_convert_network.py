@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.stacknames import Namespace
 from composeswarm.convert.network import convert_networks, convert_service_networks, create_body
 

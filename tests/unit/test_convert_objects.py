@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.stacknames import Namespace
 from composeswarm.convert.objects import convert_objects, convert_references, credential_spec_config
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.gosort import go_sort_slice
 from composeswarm.convert.ports import convert_endpoint_spec
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.convert.failure import ConvertError
+from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.units import float32, parse_cpus, parse_duration, ram_in_bytes
 
 

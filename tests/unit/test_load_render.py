@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from composeswarm.load.model import Project
-from composeswarm.render.issue_report import _V3Key, go_duration, ok_line, ram_in_bytes, render_config
+from composeswarm.dockerrules.units import canonical_duration, ram_in_bytes
+from composeswarm.render.issue_report import _V3Key, ok_line, render_config
 
 
 @pytest.mark.parametrize(
@@ -21,8 +22,8 @@ from composeswarm.render.issue_report import _V3Key, go_duration, ok_line, ram_i
         pytest.param("later", "later", id="not a duration"),
     ],
 )
-def test_go_duration(text: str, expected: str) -> None:
-    assert go_duration(text) == expected
+def test_canonical_duration(text: str, expected: str) -> None:
+    assert canonical_duration(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -35,7 +36,7 @@ def test_go_duration(text: str, expected: str) -> None:
     ],
 )
 def test_ram_in_bytes(text: str, expected: str) -> None:
-    assert ram_in_bytes(text) == expected
+    assert str(ram_in_bytes(text)) == expected
 
 
 def test_yaml_v3_key_order() -> None:

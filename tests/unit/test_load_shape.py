@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from composeswarm.errors import Path
-from composeswarm.load.normalizer import Normalizer, go_float, parse_port, parse_volume
+from composeswarm.dockerrules.gofmt import go_float
+from composeswarm.load.normalizer import Normalizer
+from composeswarm.load.shortsyntax import parse_port, parse_volume
 
 Tree = dict[str, Any]
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from composeswarm.plan.view import cpus, duration, service_view
+from composeswarm.dockerrules.units import format_cpus, format_duration
+from composeswarm.plan.view import service_view
 
 Json = dict[str, Any]
 
@@ -150,9 +151,9 @@ def test_fields_without_compose_words_keep_their_api_path() -> None:
     ],
 )
 def test_duration(ns: int, text: str) -> None:
-    assert duration(ns) == text
+    assert format_duration(ns) == text
 
 
 @pytest.mark.parametrize(("nano", "text"), [pytest.param(500_000_000, "0.5", id="half"), pytest.param(2 * 10**9, "2", id="two"), pytest.param(1_000_000, "0.001", id="milli")])
 def test_cpus(nano: int, text: str) -> None:
-    assert cpus(nano) == text
+    assert format_cpus(nano) == text
