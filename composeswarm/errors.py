@@ -14,6 +14,7 @@ EXIT_TIMEOUT = 4
 EXIT_INTERRUPTED = 130
 
 Path = tuple[str | int, ...]
+Severity = Literal["error", "warning"]
 
 
 def format_path(path: Path) -> str:
@@ -36,7 +37,7 @@ class Issue:
     column: int | None
     path: Path
     message: str
-    severity: Literal["error", "warning"] = "error"
+    severity: Severity = "error"
 
     def location(self) -> str:
         """`file:line:col` (line and column omitted when unknown)."""

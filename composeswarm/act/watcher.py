@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
 from composeswarm.errors import EngineError, RolloutFailed, RolloutTimeout
-from composeswarm.plan.waves import Condition
+from composeswarm.load.dependson import Condition
 
 Json = dict[str, Any]
 

@@ -8,6 +8,7 @@ from typing import Any
 from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.units import duration_or_none
 from composeswarm.dockerrules.shellwords import split_words
+from composeswarm.load.shortsyntax import hosts_list
 
 CAP_ALL = "ALL"
 CAP_RESET = "RESET"
@@ -29,31 +30,14 @@ def convert_environment(env: Mapping[str, Any] | list[Any] | None) -> list[str]:
 
 
 def convert_extra_hosts(hosts: Mapping[str, Any] | list[Any] | None) -> list[str]:
-    """`host:ip` -> `ip host` in the order given, as docker's loader and converter together do.
+    """`host:ip` -> `ip host` in the order given, as docker's converter does.
 
-    The mapping form becomes sorted `host:ip` strings; list entries may use `=` or `:` (the first
-    `=` wins, else the first `:`), entries with neither are dropped, and `[::1]` loses its brackets.
-    Already-normalised `host:ip` entries (what `docker stack config` prints) pass through unchanged.
+    The loader's parse (`shortsyntax.hosts_list`) is applied first, so the raw forms a caller may
+    hand over are read by the same rule; normalised `host:ip` entries pass through it unchanged.
     """
     if not hosts:
         return []
-    if isinstance(hosts, Mapping):
-        pairs = [s.partition(":") for s in sorted(f"{k}:{v}" for k, v in hosts.items())]
-    else:
-        pairs = []
-        for item in hosts:
-            text = str(item)
-            for sep in ("=", ":"):
-                host, found, ip = text.partition(sep)
-                if found:
-                    pairs.append((host, sep, ip))
-                    break
-    out = []
-    for host, _, ip in pairs:
-        if len(ip) > 2 and ip.startswith("[") and ip.endswith("]"):
-            ip = ip[1:-1]
-        out.append(f"{ip} {host}")
-    return out
+    return [f"{ip} {host}" for host, _, ip in (entry.partition(":") for entry in hosts_list(hosts))]
 
 
 def shell_words(value: Any) -> list[str] | None:

@@ -54,14 +54,6 @@ class DesiredStack:
     services: dict[str, ServiceSpec] = field(default_factory=dict)
 
 
-def _issue(project: Project, path: Path, message: str) -> Issue:
-    """An error Issue pointing at `path` in the file it came from."""
-    pos = project.position(path)
-    if pos is not None:
-        return Issue(pos.file, pos.line, pos.column, path, message)
-    return Issue(project.files[0] if project.files else "", None, None, path, message)
-
-
 def convert_project(project: Project, stack: str) -> DesiredStack:
     """The desired stack for `project` deployed as `stack`; InputError lists every conversion error."""
     ns = Namespace(stack)
@@ -80,7 +72,7 @@ def convert_project(project: Project, stack: str) -> DesiredStack:
             )
         except ConvertError as exc:
             path: Path = ("services", name) + exc.path
-            issues.append(_issue(project, path, exc.message))
+            issues.append(project.issue_at(path, exc.message))
             continue
         services[spec["Name"]] = spec
     objects: dict[str, tuple[dict[str, ObjectSpec], list[str]]] = {}
@@ -88,7 +80,7 @@ def convert_project(project: Project, stack: str) -> DesiredStack:
         try:
             objects[key] = convert_objects(kind, section, ns, project.working_dir)
         except ConvertError as exc:
-            issues.append(_issue(project, (key,) + exc.path, exc.message))
+            issues.append(project.issue_at((key,) + exc.path, exc.message))
             objects[key] = ({}, [])
     if issues:
         raise InputError(issues)

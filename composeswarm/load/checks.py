@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from composeswarm.dockerrules.imageref import check_image
 from composeswarm.dockerrules.units import parse_cpus
-from composeswarm.errors import ConvertError, Issue, Path
-from composeswarm.load.model import Position
+from composeswarm.errors import ConvertError, Issue, Path, Severity
+from composeswarm.load.dependson import read_depends_on
+from composeswarm.load.model import Position, issue_at
 from composeswarm.load.shortsyntax import VOLUME_BLOCKS
 
 # Swarm's limit on secret and config data (swarmkit MaxSecretSize).
@@ -43,18 +44,12 @@ DEPRECATED: dict[str, str] = {
     "containers on any port.",
 }
 
-Severity = Literal["error", "warning"]
 Reporter = Callable[[Path, str, Severity], None]
 
 
 def _reporter(file: str, positions: Mapping[Path, Position], issues: list[Issue]) -> Reporter:
     def report(path: Path, message: str, severity: Severity = "error") -> None:
-        probe, pos = path, None
-        while probe and pos is None:
-            pos = positions.get(probe)
-            probe = probe[:-1]
-        where = pos.file if pos else file
-        issues.append(Issue(where, pos.line if pos else None, pos.column if pos else None, path, message, severity))
+        issues.append(issue_at(positions, path, message, file, severity))
 
     return report
 
@@ -261,39 +256,8 @@ def _cpus_problem(cpus: str) -> str | None:
 
 
 def _check_depends_on(services: Mapping[str, Any], report: Reporter) -> None:
-    graph: dict[str, list[str]] = {}
-    for name, svc in services.items():
-        deps = svc.get("depends_on") or []
-        names = list(deps) if isinstance(deps, (list, dict)) else []
-        graph[name] = []
-        for dep in names:
-            if dep not in services:
-                report(("services", name, "depends_on"), f'depends on undefined service "{dep}"', "error")
-            elif dep == name:
-                report(("services", name, "depends_on"), "a service cannot depend on itself", "error")
-            else:
-                graph[name].append(dep)
-    state: dict[str, int] = {}
-    reported: set[frozenset[str]] = set()
-
-    def visit(node: str, stack: list[str]) -> None:
-        state[node] = 1
-        stack.append(node)
-        for dep in graph.get(node, []):
-            if state.get(dep) == 1:
-                cycle = stack[stack.index(dep):] + [dep]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    report(("services", cycle[0], "depends_on"), "dependency cycle: " + " -> ".join(cycle), "error")
-            elif dep not in state:
-                visit(dep, stack)
-        stack.pop()
-        state[node] = 2
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [])
+    for path, message in read_depends_on(services)[1]:
+        report(path, message, "error")
 
 
 def _check_file(kind: str, name: str, entry: Mapping[str, Any], working_dir: str, report: Reporter) -> None:

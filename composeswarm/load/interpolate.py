@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from composeswarm.errors import Issue, Path
-from composeswarm.load.model import Position, find_position
+from composeswarm.errors import Issue, Path, Severity
+from composeswarm.load.model import Position, issue_at
 
 _NAME = re.compile(r"[_A-Za-z][_A-Za-z0-9]*")
 
@@ -208,11 +208,8 @@ def interpolate(
     issues: list[Issue] = []
     warned: set[str] = set()
 
-    def issue(path: Path, message: str, severity: Literal["error", "warning"] = "error") -> None:
-        pos = find_position(positions, path)
-        issues.append(
-            Issue(file, pos.line if pos else None, pos.column if pos else None, path, message, severity)
-        )
+    def issue(path: Path, message: str, severity: Severity = "error") -> None:
+        issues.append(issue_at(positions, path, message, file, severity))
 
     def walk(value: Any, path: Path) -> Any:
         if isinstance(value, str):

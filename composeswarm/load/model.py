@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping as AbcMapping
 from typing import Any, NamedTuple
 
-from composeswarm.errors import Path
+from composeswarm.errors import Issue, Path, Severity
 
 Mapping = dict[str, Any]
 
@@ -52,6 +52,10 @@ class Project:
         """The position of `path`, or of its nearest ancestor that has one."""
         return find_position(self.positions, path)
 
+    def issue_at(self, path: Path, message: str) -> Issue:
+        """An error at `path`, positioned at it or its nearest ancestor (the first file when none is known)."""
+        return issue_at(self.positions, path, message, self.files[0] if self.files else "")
+
     def to_dict(self) -> Mapping:
         """The project as `docker stack config` prints it (empty sections left out)."""
         out: Mapping = {"version": self.version, "services": self.services}
@@ -71,3 +75,13 @@ def find_position(positions: AbcMapping[Path, Position], path: Path) -> Position
             return pos
         path = path[:-1]
     return None
+
+
+def issue_at(
+    positions: AbcMapping[Path, Position], path: Path, message: str, file: str, severity: Severity = "error"
+) -> Issue:
+    """An Issue about `path`, at its position or its nearest ancestor's; in `file` when none is known."""
+    pos = find_position(positions, path)
+    if pos is None:
+        return Issue(file, None, None, path, message, severity)
+    return Issue(pos.file, pos.line, pos.column, path, message, severity)

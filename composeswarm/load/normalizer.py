@@ -17,7 +17,7 @@ from composeswarm.dockerrules.units import is_size
 from composeswarm.errors import Issue, Path
 from composeswarm.load.envfiles import read_env_file
 from composeswarm.load.keyorder import DROPPED_BY_DOCKER, SECTION_ORDER, VOLUME_ORDER, in_order, ordered_service
-from composeswarm.load.model import Position
+from composeswarm.load.model import Position, issue_at
 from composeswarm.load.servicekeys import SERVICE_KEYS
 from composeswarm.load.shortsyntax import VOLUME_BLOCKS, labels, mapping, parse_port, parse_volume, windows_abs
 
@@ -49,16 +49,7 @@ class Normalizer:
 
     def issue(self, path: Path, message: str, severity: Literal["error", "warning"] = "error") -> None:
         """Record a problem at `path` (positioned at it or its nearest ancestor)."""
-        probe = path
-        pos = None
-        while probe:
-            pos = self.positions.get(probe)
-            if pos is not None:
-                break
-            probe = probe[:-1]
-        self.issues.append(
-            Issue(self.file, pos.line if pos else None, pos.column if pos else None, path, message, severity)
-        )
+        self.issues.append(issue_at(self.positions, path, message, self.file, severity))
 
     def abspath(self, path: str) -> str:
         """filepath.Join(workingDir, path) unless already absolute (docker's absPath)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from composeswarm.dockerrules.units import is_duration
 from composeswarm.errors import Issue, Path
-from composeswarm.load.model import Position, find_position
+from composeswarm.load.model import Position, issue_at
 
 VERSIONS = tuple(f"3.{minor}" for minor in range(14))
 LATEST = VERSIONS[-1]
@@ -235,8 +235,7 @@ def validate(
     issues: list[Issue] = []
     for error in _validator(version).iter_errors(data):
         for path, message in _messages(error):
-            pos = find_position(positions, path)
-            issues.append(Issue(file, pos.line if pos else None, pos.column if pos else None, path, message))
+            issues.append(issue_at(positions, path, message, file))
     return sorted(set(issues), key=lambda i: (i.line or 0, i.column or 0, i.path.__repr__()))
 
 

@@ -5,20 +5,18 @@ in the wave after the last of its dependencies, so each wave needs only the wave
 between waves is for the condition the dependents ask of a service (the strongest one when several
 ask): `service_started`, `service_healthy` or `service_completed_successfully`.
 
-Pure: reads a Project, returns data; raises InputError (with the file position) for a cycle or a
-dependency on a service that does not exist.
+Pure: reads a Project, returns data. The dependencies are read, and refused, by `load.dependson`:
+a cycle or a dependency on a service that does not exist is an InputError with the file position.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
 
-from composeswarm.errors import InputError, Issue, Path
+from composeswarm.errors import InputError
+from composeswarm.load.dependson import CONDITIONS, Condition, read_depends_on
 from composeswarm.load.model import Project
 
-Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
-CONDITIONS: tuple[Condition, ...] = ("service_started", "service_healthy", "service_completed_successfully")
 # How much a condition asks, so the strongest one wins when several dependents ask different ones.
 _STRENGTH = {name: rank for rank, name in enumerate(CONDITIONS)}
 
@@ -34,33 +32,11 @@ class Order:
 
 
 def dependencies(project: Project) -> dict[str, dict[str, Condition]]:
-    """Each service's dependencies with their conditions; the list form means `service_started`."""
-    out: dict[str, dict[str, Condition]] = {}
-    issues: list[Issue] = []
-    for name in sorted(project.services):
-        raw = project.services[name].get("depends_on")
-        deps: dict[str, Condition] = {}
-        path: Path = ("services", name, "depends_on")
-        if raw is None:
-            pass
-        elif isinstance(raw, list):
-            for index, dep in enumerate(raw):
-                deps[str(dep)] = "service_started"
-                _check_exists(project, str(dep), (*path, index), issues)
-        elif isinstance(raw, dict):
-            for dep, spec in raw.items():
-                condition = _condition(spec)
-                if condition is None:
-                    issues.append(_issue(project, (*path, dep, "condition"), _bad_condition(spec)))
-                    continue
-                deps[str(dep)] = condition
-                _check_exists(project, str(dep), (*path, dep), issues)
-        else:
-            issues.append(_issue(project, path, f"must be a list or a mapping, got {type(raw).__name__}"))
-        out[name] = deps
-    if issues:
-        raise InputError(issues)
-    return out
+    """Each service's dependencies with their conditions; InputError for what `load.dependson` refuses."""
+    deps, problems = read_depends_on(project.services)
+    if problems:
+        raise InputError([project.issue_at(path, message) for path, message in problems])
+    return deps
 
 
 def make_order(project: Project, stack: str) -> Order:
@@ -71,8 +47,7 @@ def make_order(project: Project, stack: str) -> Order:
     # Kahn's algorithm by levels: a service's wave is one more than its latest dependency's.
     while remaining:
         ready = sorted(s for s in remaining if all(d in level for d in deps[s]))
-        if not ready:
-            raise InputError([_cycle_issue(project, deps, remaining)])
+        # `dependencies` refused every cycle, so some service is always ready
         for service in ready:
             level[service] = 1 + max((level[d] for d in deps[service]), default=-1)
         remaining.difference_update(ready)
@@ -98,50 +73,3 @@ def waves(project: Project, stack: str) -> list[list[str]]:
 def conditions(project: Project, stack: str) -> dict[str, Condition]:
     """Engine service name -> the strongest condition any dependent asks of it."""
     return make_order(project, stack).conditions
-
-
-def _condition(spec: Any) -> Condition | None:
-    if spec is None:
-        return "service_started"
-    if not isinstance(spec, dict):
-        return None
-    value = spec.get("condition", "service_started")
-    return cast(Condition, value) if value in CONDITIONS else None
-
-
-def _bad_condition(spec: Any) -> str:
-    value = spec.get("condition") if isinstance(spec, dict) else spec
-    allowed = ", ".join(CONDITIONS)
-    return f"condition must be one of {allowed}, got {value!r}"
-
-
-def _check_exists(project: Project, dep: str, path: Path, issues: list[Issue]) -> None:
-    if dep not in project.services:
-        issues.append(_issue(project, path, f"depends on undefined service {dep!r}"))
-
-
-def _cycle_issue(project: Project, deps: dict[str, dict[str, Condition]], remaining: set[str]) -> Issue:
-    """Follow dependencies inside the unresolved set from its first name until a name repeats."""
-    start = min(remaining)
-    trail = [start]
-    while True:
-        nxt = min(d for d in deps[trail[-1]] if d in remaining)
-        if nxt in trail:
-            cycle = trail[trail.index(nxt):] + [nxt]
-            break
-        trail.append(nxt)
-    first = cycle[0]
-    message = "dependency cycle: " + " -> ".join(cycle)
-    return _issue(project, ("services", first, "depends_on"), message)
-
-
-def _issue(project: Project, path: Path, message: str) -> Issue:
-    pos = project.position(path)
-    file = pos.file if pos is not None else (project.files[0] if project.files else "")
-    return Issue(
-        file=file,
-        line=pos.line if pos is not None else None,
-        column=pos.column if pos is not None else None,
-        path=path,
-        message=message,
-    )

@@ -85,7 +85,7 @@ def test_conditions(deps: dict[str, Any], expected: dict[str, str]) -> None:
         pytest.param(
             {"a": ["a"]},
             {},
-            ["stack.yml: services.a.depends_on: dependency cycle: a -> a"],
+            ["stack.yml: services.a.depends_on: a service cannot depend on itself"],
             id="service depends on itself",
         ),
         pytest.param(
@@ -96,8 +96,8 @@ def test_conditions(deps: dict[str, Any], expected: dict[str, str]) -> None:
         ),
         pytest.param(
             {"web": ["db", "cache"], "db": None},
-            {("services", "web", "depends_on", 1): Position("stack.yml", 5, 13)},
-            ["stack.yml:5:13: services.web.depends_on[1]: depends on undefined service 'cache'"],
+            {("services", "web", "depends_on"): Position("stack.yml", 5, 13)},
+            ['stack.yml:5:13: services.web.depends_on: depends on undefined service "cache"'],
             id="unknown service, list form",
         ),
         pytest.param(
@@ -113,8 +113,8 @@ def test_conditions(deps: dict[str, Any], expected: dict[str, str]) -> None:
             {"web": {"db": {}, "cache": {}}},
             {},
             [
-                "stack.yml: services.web.depends_on.db: depends on undefined service 'db'",
-                "stack.yml: services.web.depends_on.cache: depends on undefined service 'cache'",
+                'stack.yml: services.web.depends_on: depends on undefined service "db"',
+                'stack.yml: services.web.depends_on: depends on undefined service "cache"',
             ],
             id="every unknown service reported at once",
         ),
