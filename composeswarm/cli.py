@@ -170,7 +170,9 @@ def services_cmd(stack: StackArg, output: OutputOpt = "text", context: ContextOp
         from composeswarm.render import tables as status
 
         fmt = _output(output)
-        live = _connect(context).list_services_status({"label": [f"{stacks.STACK_LABEL}={stack}"]})
+        from composeswarm.dockerrules.stacknames import stack_filter
+
+        live = _connect(context).list_services_status(stack_filter(stack))
         if not live:
             raise errors.EngineError(f"nothing found in stack: {stack}")
         typer.echo(status.render_services(stack, stacks.service_rows(live), fmt), nl=False)
@@ -199,7 +201,9 @@ def ps_cmd(
 
         fmt = _output(output)
         engine = _connect(context)
-        label = {"label": [f"{stacks.STACK_LABEL}={stack}"]}
+        from composeswarm.dockerrules.stacknames import stack_filter
+
+        label = stack_filter(stack)
         tasks = engine.list_tasks(label)
         if not tasks:
             raise errors.EngineError(f"nothing found in stack: {stack}")

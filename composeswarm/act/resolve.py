@@ -19,11 +19,11 @@ from typing import Any, Literal, Protocol
 from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.imageref import familiar_name, normalize_image, parse_image
 from composeswarm.errors import EngineError
+from composeswarm.dockerrules.stacknames import LABEL_IMAGE
 
 Json = dict[str, Any]
 ResolveMode = Literal["always", "changed", "never"]
 RESOLVE_MODES: tuple[ResolveMode, ...] = ("always", "changed", "never")
-IMAGE_LABEL = "com.docker.stack.image"
 MAX_LOOKUPS = 4
 
 
@@ -130,10 +130,10 @@ def _resolve_one(spec: Json, live: Json | None, mode: ResolveMode) -> bool:
     restarts tasks on a redeploy of an unchanged file: a deliberate difference, docs/differences.md).
     """
     container = spec.setdefault("TaskTemplate", {}).setdefault("ContainerSpec", {})
-    written = (spec.get("Labels") or {}).get(IMAGE_LABEL, container.get("Image", ""))
+    written = (spec.get("Labels") or {}).get(LABEL_IMAGE, container.get("Image", ""))
     container["Image"] = normalize_image(str(container.get("Image", "")))
     if live is not None and mode != "always":
-        if written == ((live.get("Spec") or {}).get("Labels") or {}).get(IMAGE_LABEL):
+        if written == ((live.get("Spec") or {}).get("Labels") or {}).get(LABEL_IMAGE):
             return False
     return mode != "never"
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
+from composeswarm.dockerrules.modes import mode_name
+from composeswarm.dockerrules.timestamps import parse_time
 from composeswarm.errors import EngineError, RolloutFailed, RolloutTimeout
 from composeswarm.load.dependson import Condition
 
@@ -123,15 +125,6 @@ class Assessment:
 # --- the pure part: one service, one snapshot ---------------------------------------------------------
 
 
-def mode_of(service: Json) -> str:
-    """replicated, global, replicated-job or global-job."""
-    mode = service.get("Spec", {}).get("Mode") or {}
-    for key, name in (("ReplicatedJob", "replicated-job"), ("GlobalJob", "global-job"), ("Global", "global")):
-        if key in mode:
-            return name
-    return "replicated"
-
-
 def assess(
     service: Json,
     current: Sequence[Json],
@@ -152,7 +145,7 @@ def assess(
     """
     spec = service.get("Spec", {})
     name = spec.get("Name", service.get("ID", ""))
-    mode = mode_of(service)
+    mode = mode_name(service.get("Spec") or {})
     restart = (spec.get("TaskTemplate", {}).get("RestartPolicy") or {}).get("Condition") or (
         "on-failure" if mode.endswith("job") else "any"
     )
@@ -331,23 +324,6 @@ def _after(task: Json, anchor: datetime | None) -> bool:
     return created is None or created >= anchor
 
 
-def parse_time(value: str) -> datetime | None:
-    """An engine timestamp (RFC 3339, nanoseconds, trailing zeros trimmed) as an aware datetime."""
-    if not value:
-        return None
-    text = value.replace("Z", "+00:00")
-    head, sep, rest = text.partition(".")
-    if sep:
-        count = len(rest) - len(rest.lstrip("0123456789"))
-        digits, zone = rest[:count], rest[count:]
-        text = f"{head}.{(digits + '000000')[:6]}{zone}"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 # --- the loop ------------------------------------------------------------------------------------------
 
 
@@ -472,7 +448,7 @@ class Watcher:
             progress = Progress(
                 service=track.name,
                 service_id=sid,
-                mode=mode_of(service),
+                mode=mode_name(service.get("Spec") or {}),
                 done=verdict.done,
                 desired=verdict.desired,
                 unit=verdict.unit,

@@ -6,8 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# What marks an object as a stack's (docker's convert.LabelNamespace): `docker stack ls/ps/rm` read it.
 LABEL_NAMESPACE = "com.docker.stack.namespace"
+# The image as written in the file, on the ServiceSpec (docker's convert.LabelImage).
 LABEL_IMAGE = "com.docker.stack.image"
+
+
+def stack_filter(stack: str) -> dict[str, list[str]]:
+    """The engine list filter for the objects of `stack` (docker's getStackFilter)."""
+    return {"label": [f"{LABEL_NAMESPACE}={stack}"]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,8 @@ import docker.errors
 from docker.api.client import APIClient
 
 from composeswarm.errors import EngineError
+from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE, stack_filter
 
-STACK_LABEL = "com.docker.stack.namespace"
-IMAGE_LABEL = "com.docker.stack.image"
 
 Json = dict[str, Any]
 
@@ -155,7 +154,7 @@ class Engine:
 
     def read_stack(self, stack: str) -> LiveStack:
         """Services, networks, secrets and configs carrying the stack label: four list calls."""
-        filters = {"label": [f"{STACK_LABEL}={stack}"]}
+        filters = stack_filter(stack)
         return LiveStack(
             stack=stack,
             services=self._get("list services", "/services", {"filters": json.dumps(filters)}),
@@ -166,7 +165,7 @@ class Engine:
 
     def list_stacks_services(self) -> list[Json]:
         """Every service that carries a stack label (any stack)."""
-        filters = {"label": [STACK_LABEL]}
+        filters = {"label": [LABEL_NAMESPACE]}
         return self._get("list services", "/services", {"filters": json.dumps(filters)})  # type: ignore[no-any-return]
 
     def list_networks(self, names: list[str] | None = None) -> list[Json]:

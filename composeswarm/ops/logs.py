@@ -22,7 +22,9 @@ from typing import Any, Protocol
 from urllib.parse import unquote
 
 from composeswarm.errors import EngineError, InputError, Issue
-from composeswarm.ops.rows import STACK_LABEL, Json, node_names, parse_time_ns
+from composeswarm.dockerrules.timestamps import parse_time_ns
+from composeswarm.ops.rows import Json, node_names
+from composeswarm.dockerrules.stacknames import stack_filter
 
 NODE_KEY = "com.docker.swarm.node.id"
 SERVICE_KEY = "com.docker.swarm.service.id"
@@ -196,7 +198,7 @@ class TaskNames:
         self.services: dict[str, Json] = {}
         self.slots: dict[str, int] = {}
         self.nodes: dict[str, str] = {}
-        for task in gateway.list_tasks({"label": [f"{STACK_LABEL}={stack}"]}):
+        for task in gateway.list_tasks(stack_filter(stack)):
             self.slots[str(task.get("ID"))] = int(task.get("Slot") or 0)
         self._load_nodes()
 
@@ -279,7 +281,7 @@ def stream_stack_logs(
     (KeyboardInterrupt reaches the caller from the main thread as usual).
     """
     stop = stop or threading.Event()
-    label = {"label": [f"{STACK_LABEL}={stack}"]}
+    label = stack_filter(stack)
     services = gateway.list_services(label)
     if not services:
         raise EngineError(f"nothing found in stack: {stack}")

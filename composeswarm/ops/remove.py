@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from composeswarm.errors import EngineError
-from composeswarm.ops.rows import STACK_LABEL, Json, is_terminal
+from composeswarm.ops.rows import Json, is_terminal
+from composeswarm.dockerrules.stacknames import stack_filter
 
 if TYPE_CHECKING:
     from composeswarm.engine.gateway import LiveStack
@@ -156,7 +157,7 @@ def remove_stack(
 
 
 def _live_tasks(gateway: RemoveGateway, stack: str) -> int:
-    tasks = gateway.list_tasks({"label": [f"{STACK_LABEL}={stack}"]})
+    tasks = gateway.list_tasks(stack_filter(stack))
     return sum(1 for t in tasks if not is_terminal(str((t.get("Status") or {}).get("State", ""))))
 
 

@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from composeswarm.dockerrules.modes import listed_mode
+from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE
+from composeswarm.dockerrules.timestamps import parse_time_ns
 
-STACK_LABEL = "com.docker.stack.namespace"
 
 Json = dict[str, Any]
 
@@ -83,43 +85,15 @@ def natural_key(text: str) -> tuple[Any, ...]:
     return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
 
 
-def parse_time_ns(text: str | None) -> int:
-    """An engine timestamp (RFC 3339 with up to nanoseconds) as ns since the epoch; 0 when absent."""
-    if not text:
-        return 0
-    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", text.strip())
-    if m is None:
-        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
-    base, frac, zone = m.groups()
-    zone = "+00:00" if zone == "Z" else zone
-    seconds = int(datetime.fromisoformat(base + zone).timestamp())
-    nanos = int((frac or "0")[:9].ljust(9, "0"))
-    return seconds * 1_000_000_000 + nanos
-
-
 def stack_summaries(services: list[Json]) -> list[StackSummary]:
     """Stacks found on services' namespace labels, with service counts, in natural name order."""
     counts: dict[str, int] = {}
     for svc in services:
-        name = ((svc.get("Spec") or {}).get("Labels") or {}).get(STACK_LABEL)
+        name = ((svc.get("Spec") or {}).get("Labels") or {}).get(LABEL_NAMESPACE)
         if name is None:
             continue
         counts[name] = counts.get(name, 0) + 1
     return [StackSummary(n, counts[n]) for n in sorted(counts, key=natural_key)]
-
-
-def service_mode(spec: Json) -> str:
-    """The mode as `docker service ls` names it."""
-    mode = spec.get("Mode") or {}
-    for key, name in (
-        ("Global", "global"),
-        ("Replicated", "replicated"),
-        ("ReplicatedJob", "replicated job"),
-        ("GlobalJob", "global job"),
-    ):
-        if key in mode:
-            return name
-    return ""
 
 
 def service_rows(services: list[Json]) -> list[ServiceRow]:
@@ -128,7 +102,7 @@ def service_rows(services: list[Json]) -> list[ServiceRow]:
     for svc in services:
         spec = svc.get("Spec") or {}
         status = svc.get("ServiceStatus") or {}
-        mode = service_mode(spec)
+        mode = listed_mode(spec)
         modes = spec.get("Mode") or {}
         desired = int(status.get("DesiredTasks") or 0)
         completed = int(status.get("CompletedTasks") or 0)

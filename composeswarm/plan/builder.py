@@ -26,7 +26,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from composeswarm.plan.view import IMAGE_LABEL, PINNED, mode_of, service_view
+from composeswarm.dockerrules.stacknames import LABEL_IMAGE
+from composeswarm.dockerrules.modes import mode_name
+from composeswarm.plan.view import PINNED, service_view
 
 if TYPE_CHECKING:
     from composeswarm.engine.gateway import LiveStack
@@ -335,7 +337,7 @@ class _Builder:
             send = _to_send(spec, live_spec)
             names = self._network_names_for(live_spec, send)
             fields = self._diff(service_view(live_spec, names), service_view(send, names))
-            if mode_of(live_spec) != mode_of(send):
+            if mode_name(live_spec) != mode_name(send):
                 self.services.append(
                     Change("service", name, "replace", fields, spec, current, reason="the mode cannot change in place")
                 )
@@ -407,12 +409,12 @@ def _to_send(desired: Json, live: Json) -> Json:
     task = dict(send.get("TaskTemplate") or {})
     if live_task.get("ForceUpdate") is not None:
         task["ForceUpdate"] = live_task["ForceUpdate"]
-    image_label = (desired.get("Labels") or {}).get(IMAGE_LABEL)
+    image_label = (desired.get("Labels") or {}).get(LABEL_IMAGE)
     live_image = (live_task.get("ContainerSpec") or {}).get("Image")
     desired_image = str((task.get("ContainerSpec") or {}).get("Image") or "")
     # An image the registry just pinned (--resolve-image always) is sent as resolved: a moved tag rolls.
     unpinned = "@" not in desired_image
-    if image_label is not None and image_label == (live.get("Labels") or {}).get(IMAGE_LABEL) and live_image and unpinned:
+    if image_label is not None and image_label == (live.get("Labels") or {}).get(LABEL_IMAGE) and live_image and unpinned:
         task["ContainerSpec"] = dict(task.get("ContainerSpec") or {}, Image=live_image)
         # the platforms resolved with that digest belong to it: dropping them would restart tasks
         platforms = (live_task.get("Placement") or {}).get("Platforms")

@@ -26,10 +26,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from composeswarm.dockerrules.modes import MODE_NAMES
+from composeswarm.dockerrules.stacknames import LABEL_IMAGE
 from composeswarm.dockerrules.units import format_cpus, format_duration
 
-STACK_LABEL = "com.docker.stack.namespace"
-IMAGE_LABEL = "com.docker.stack.image"
 PINNED = "TaskTemplate.ContainerSpec.Image"  # in a view only when it carries a digest
 
 Json = dict[str, Any]
@@ -42,12 +42,6 @@ _DEFAULT_STRINGS: dict[str, str] = {
     "deploy.endpoint_mode": "vip",
 }
 _UPDATE_DEFAULTS = {"failure_action": "pause", "order": "stop-first"}
-_MODE_KEYS = {
-    "Replicated": "replicated",
-    "Global": "global",
-    "ReplicatedJob": "replicated-job",
-    "GlobalJob": "global-job",
-}
 # Paths whose zero value is not "unset": `replicas: 0` scales to nothing, `parallelism: 0` is all at once.
 _ZERO_MEANS_SOMETHING = frozenset(
     {"deploy.replicas", "deploy.update_config.parallelism", "deploy.rollback_config.parallelism"}
@@ -67,15 +61,6 @@ def is_empty(value: Any) -> bool:
     return False
 
 
-def mode_of(spec: Mapping[str, Any]) -> str:
-    """The service mode name (`replicated`, `global`, `replicated-job`, `global-job`)."""
-    mode = spec.get("Mode") or {"Replicated": {}}
-    for key, name in _MODE_KEYS.items():
-        if key in mode:
-            return name
-    return "replicated"
-
-
 def service_view(spec: Mapping[str, Any], network_names: Mapping[str, str] | None = None) -> View:
     """The flat, normalised view of one ServiceSpec (see the module docstring)."""
     spec = dict(spec)
@@ -86,7 +71,7 @@ def service_view(spec: Mapping[str, Any], network_names: Mapping[str, str] | Non
     spec.pop("Name", None)
 
     image = container.pop("Image", None)
-    view["image"] = labels.pop(IMAGE_LABEL, None) or image
+    view["image"] = labels.pop(LABEL_IMAGE, None) or image
     if image and "@" in str(image):
         view[PINNED] = image
     _put_map(view, "deploy.labels", labels)
@@ -269,7 +254,7 @@ def _task(view: View, task: Json, net_names: Mapping[str, str]) -> None:
 def _mode(view: View, mode: Json) -> None:
     if not mode:
         mode = {"Replicated": {}}
-    for key, name in _MODE_KEYS.items():
+    for key, name in MODE_NAMES.items():
         if key not in mode:
             continue
         view["deploy.mode"] = name
@@ -281,7 +266,7 @@ def _mode(view: View, mode: Json) -> None:
             view["deploy.replicas"] = body.pop("TotalCompletions", None) or 1
             view["Mode.ReplicatedJob.MaxConcurrent"] = body.pop("MaxConcurrent", None) or 1
         _generic(view, f"Mode.{key}", body)
-    _generic(view, "Mode", {k: v for k, v in mode.items() if k not in _MODE_KEYS})
+    _generic(view, "Mode", {k: v for k, v in mode.items() if k not in MODE_NAMES})
 
 
 def _update_config(view: View, path: str, cfg: Json | None) -> None:

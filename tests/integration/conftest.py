@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
+from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-STACK_LABEL = "com.docker.stack.namespace"
-# The tests compare with docker CLI 28.2, which lives in /usr/local/bin; Debian's docker.io adds a
 # 20.10 client in /usr/bin that must not be picked by accident.
 DOCKER_CLI = "/usr/local/bin/docker" if os.access("/usr/local/bin/docker", os.X_OK) else (shutil.which("docker") or "docker")
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
@@ -126,7 +125,7 @@ def docker_fixture() -> Docker:
 
 def _names(kind: str, stack: str) -> list[str]:
     """Names of the objects of one kind that carry the stack label or the stack's name prefix."""
-    labelled = docker(kind, "ls", "--filter", f"label={STACK_LABEL}={stack}", "--format", "{{.Name}}").stdout.split()
+    labelled = docker(kind, "ls", "--filter", f"label={LABEL_NAMESPACE}={stack}", "--format", "{{.Name}}").stdout.split()
     prefixed = [n for n in docker(kind, "ls", "--format", "{{.Name}}").stdout.split() if n.startswith(f"{stack}_")]
     return sorted(set(labelled) | set(prefixed))
 

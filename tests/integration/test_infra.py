@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import DOCKER_CLI, STACK_LABEL, Docker, Registry, random_name, remove_stack
+from tests.integration.conftest import DOCKER_CLI, LABEL_NAMESPACE, Docker, Registry, random_name, remove_stack
 
 pytestmark = pytest.mark.engine
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +90,7 @@ def test_auth_registry_refuses_anonymous_push(docker: Docker, auth_registry: Reg
 def test_service_from_registry_gets_pinned_digest(docker: Docker, registry: Registry, stack_name: str) -> None:
     _, digest = _push(docker, registry, "local/busybox:1")
     tag_ref = digest.split("@")[0] + ":1"
-    docker("service", "create", "--detach", "--name", f"{stack_name}_probe", "--label", f"{STACK_LABEL}={stack_name}",
+    docker("service", "create", "--detach", "--name", f"{stack_name}_probe", "--label", f"{LABEL_NAMESPACE}={stack_name}",
            "--stop-grace-period", "1s", tag_ref, "sleep", "600")
     image = docker("service", "inspect", f"{stack_name}_probe", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}")
     assert image.stdout.strip() == f"{tag_ref}@{digest.split('@')[1]}"
@@ -98,7 +98,7 @@ def test_service_from_registry_gets_pinned_digest(docker: Docker, registry: Regi
 
 def test_remove_stack_removes_everything(docker: Docker) -> None:
     stack = random_name("cs")
-    label = f"{STACK_LABEL}={stack}"
+    label = f"{LABEL_NAMESPACE}={stack}"
     try:
         docker("network", "create", "--driver", "overlay", "--label", label, f"{stack}_default")
         docker("secret", "create", "--label", label, f"{stack}_s", "-", input="x")

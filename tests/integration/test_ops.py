@@ -19,7 +19,7 @@ from typing import Optional
 
 import pytest
 
-from tests.integration.conftest import STACK_LABEL, Docker, _free_port, random_name, remove_stack
+from tests.integration.conftest import LABEL_NAMESPACE, Docker, _free_port, random_name, remove_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,7 +133,7 @@ def converge(docker: Docker, stack: str, timeout: float = 60) -> None:
     """Wait until every service of the stack runs all its desired tasks."""
     deadline = time.monotonic() + timeout
     while True:
-        lines = docker("service", "ls", "--filter", f"label={STACK_LABEL}={stack}", "--format", "{{.Replicas}}").stdout.split()
+        lines = docker("service", "ls", "--filter", f"label={LABEL_NAMESPACE}={stack}", "--format", "{{.Replicas}}").stdout.split()
         if lines and all(a == b for a, b in (r.split("/") for r in lines)):
             return
         if time.monotonic() > deadline:

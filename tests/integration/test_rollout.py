@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.act.watcher import parse_time
+from composeswarm.dockerrules.timestamps import parse_time
 from tests.integration.conftest import _free_port, docker
 
 pytestmark = pytest.mark.engine

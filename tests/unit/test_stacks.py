@@ -18,6 +18,7 @@ from composeswarm.render.tables import (
     replicas_text,
     table,
 )
+from composeswarm.dockerrules.timestamps import parse_time_ns
 from composeswarm.ops.rows import (
     Port,
     ServiceRow,
@@ -26,7 +27,6 @@ from composeswarm.ops.rows import (
     is_terminal,
     natural_key,
     node_names,
-    parse_time_ns,
     service_rows,
     stack_summaries,
     task_rows,

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from composeswarm.act.watcher import assess, parse_time
+from composeswarm.act.watcher import assess
+from composeswarm.dockerrules.timestamps import parse_time
 from tests.unit.watch_fakes import T0, node, service, task
 
 Json = dict[str, Any]
