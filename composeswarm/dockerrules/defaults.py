@@ -17,6 +17,24 @@ from typing import Any
 _UNKNOWN_CONTAINER_FIELDS = ("OomScoreAdj",)
 _UNKNOWN_HEALTHCHECK_FIELDS = ("StartInterval",)
 _UNKNOWN_PRIVILEGE_FIELDS = ("NoNewPrivileges",)
+# A spec that sets each of them (the plan asks which of its fields an older engine may drop).
+SPEC_OF_UNKNOWN_FIELDS: dict[str, Any] = {
+    "TaskTemplate": {
+        "ContainerSpec": {
+            **{key: 1 for key in _UNKNOWN_CONTAINER_FIELDS},
+            "Healthcheck": {key: 1 for key in _UNKNOWN_HEALTHCHECK_FIELDS},
+            "Privileges": {key: True for key in _UNKNOWN_PRIVILEGE_FIELDS},
+        }
+    }
+}
+
+# What the engine stores for a field the sender left empty.
+ISOLATION = "default"
+RUNTIME = "container"
+ENDPOINT_MODE = "vip"
+UPDATE_FAILURE_ACTION = "pause"
+UPDATE_ORDER = "stop-first"
+RESTART_CONDITION = "any"
 
 
 def as_stored(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -35,14 +53,14 @@ def as_stored(spec: Mapping[str, Any]) -> dict[str, Any]:
         if privileges is not None:
             for key in _UNKNOWN_PRIVILEGE_FIELDS:
                 privileges.pop(key, None)
-        container.setdefault("Isolation", "default")
+        container.setdefault("Isolation", ISOLATION)
     restart = task.get("RestartPolicy")
     if restart is not None:
-        restart.setdefault("Condition", "any")
+        restart.setdefault("Condition", RESTART_CONDITION)
         restart.setdefault("MaxAttempts", 0)
         task["RestartPolicy"] = _ordered(restart, ("Condition", "Delay", "MaxAttempts", "Window"))
     task.setdefault("ForceUpdate", 0)
-    task.setdefault("Runtime", "container")
+    task.setdefault("Runtime", RUNTIME)
     mode = out.setdefault("Mode", {})
     if not mode:
         mode["Replicated"] = {}
@@ -54,14 +72,14 @@ def as_stored(spec: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("UpdateConfig", "RollbackConfig"):
         update = out.get(key)
         if update is not None:
-            update.setdefault("FailureAction", "pause")
+            update.setdefault("FailureAction", UPDATE_FAILURE_ACTION)
             if not update.get("Order"):
-                update["Order"] = "stop-first"
+                update["Order"] = UPDATE_ORDER
             out[key] = _ordered(
                 update, ("Parallelism", "Delay", "FailureAction", "Monitor", "MaxFailureRatio", "Order")
             )
     endpoint = out.setdefault("EndpointSpec", {})
-    endpoint.setdefault("Mode", "vip")
+    endpoint.setdefault("Mode", ENDPOINT_MODE)
     for port in endpoint.get("Ports") or []:
         port.setdefault("Protocol", "tcp")
         port.setdefault("PublishMode", "ingress")

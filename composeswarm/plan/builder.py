@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from composeswarm.dockerrules.stacknames import LABEL_IMAGE
 from composeswarm.dockerrules.modes import mode_name
-from composeswarm.plan.view import PINNED, service_view
+from composeswarm.plan.view import ENGINE_MAY_DROP, PINNED, service_view
 
 if TYPE_CHECKING:
     from composeswarm.engine.gateway import LiveStack
@@ -45,11 +45,6 @@ NAME_LIMIT = 64  # swarm's limit on object names
 OLD_CONTENT = "(old content)"
 NEW_CONTENT = "(new content)"
 HASH_LEN = 10  # hex digits of the digest in a rotated name: <stack>_<name>_<hash>
-# Fields an engine older than the CLI drops on create (API 1.41 has no OomScoreAdj, StartInterval,
-# NoNewPrivileges): absent on the live side, they are not a change.
-ENGINE_MAY_DROP = frozenset(
-    {"oom_score_adj", "healthcheck.start_interval", "TaskTemplate.ContainerSpec.Privileges.NoNewPrivileges"}
-)
 
 
 @dataclass(frozen=True, slots=True)

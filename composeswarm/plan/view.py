@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from composeswarm.dockerrules import defaults
 from composeswarm.dockerrules.modes import MODE_NAMES
 from composeswarm.dockerrules.stacknames import LABEL_IMAGE
 from composeswarm.dockerrules.units import format_cpus, format_duration
@@ -37,11 +38,11 @@ View = dict[str, Any]
 
 # Values the engine stores when the sender left the field empty: they mean the same as "not set".
 _DEFAULT_STRINGS: dict[str, str] = {
-    "isolation": "default",
-    "TaskTemplate.Runtime": "container",
-    "deploy.endpoint_mode": "vip",
+    "isolation": defaults.ISOLATION,
+    "TaskTemplate.Runtime": defaults.RUNTIME,
+    "deploy.endpoint_mode": defaults.ENDPOINT_MODE,
 }
-_UPDATE_DEFAULTS = {"failure_action": "pause", "order": "stop-first"}
+_UPDATE_DEFAULTS = {"failure_action": defaults.UPDATE_FAILURE_ACTION, "order": defaults.UPDATE_ORDER}
 # Paths whose zero value is not "unset": `replicas: 0` scales to nothing, `parallelism: 0` is all at once.
 _ZERO_MEANS_SOMETHING = frozenset(
     {"deploy.replicas", "deploy.update_config.parallelism", "deploy.rollback_config.parallelism"}
@@ -317,3 +318,14 @@ def _generic(view: View, path: str, value: Any) -> None:
             _generic(view, f"{path}.{key}" if path else str(key), value[key])
     elif not is_empty(value):
         view[path] = value
+
+
+def _paths_an_older_engine_drops() -> frozenset[str]:
+    """The view paths of the fields this engine's API does not know (`dockerrules.defaults`)."""
+    probe = service_view(defaults.SPEC_OF_UNKNOWN_FIELDS)
+    return frozenset(path for path, value in probe.items() if path not in service_view({}) and value is not None)
+
+
+# Fields an engine older than the CLI drops on create (API 1.41 has no OomScoreAdj, StartInterval,
+# NoNewPrivileges): absent on the live side, they are not a change.
+ENGINE_MAY_DROP = _paths_an_older_engine_drops()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from composeswarm.dockerrules.defaults import as_stored
 from composeswarm.engine.gateway import LiveStack
 from composeswarm.plan.builder import DIGEST_LABEL, FieldChange, content_digest, make_plan, versioned_name
 
@@ -39,19 +40,11 @@ def sent(name: str = "st_web", image: str = "local/busybox:1", **extra: Any) -> 
 
 
 def stored(spec: Json, ident: str = "svc1", index: int = 10) -> Json:
-    """The same spec as the engine returns it: defaults filled, network IDs, pinned image."""
-    import copy
-
-    s = copy.deepcopy(spec)
+    """The same spec as the engine returns it: defaults filled (`as_stored`), network IDs, pinned image."""
+    s = as_stored(spec)
     task = s["TaskTemplate"]
-    task["ContainerSpec"]["Isolation"] = "default"
     task["ForceUpdate"] = 3
-    task["Runtime"] = "container"
     task["Networks"] = [dict(n, Target="netid1") for n in task["Networks"]]
-    s["Mode"].setdefault("Replicated", {}).setdefault("Replicas", 1) if "Replicated" in s["Mode"] else None
-    for port in s["EndpointSpec"].get("Ports") or []:
-        port.setdefault("Protocol", "tcp")
-        port.setdefault("PublishMode", "ingress")
     task["ContainerSpec"]["Image"] += "@sha256:" + "a" * 64
     return {"ID": ident, "Version": {"Index": index}, "Spec": s}
 
