@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from composeswarm.act.watcher import Outcome
+    from composeswarm.act.assess import Outcome
     from composeswarm.act.apply import Step
     from composeswarm.act.deploy import DeployResult
     from composeswarm.errors import PartialDeployError

@@ -1,6 +1,6 @@
 """Rollout progress: live lines on a terminal, timestamped lines on a pipe or in CI, a final report.
 
-`ProgressRenderer` is the `on_event` of composeswarm.act.watcher. On a terminal it draws one line per
+`ProgressRenderer` is the `on_event` of composeswarm.act.watcher (events are act.assess types). On a terminal it draws one line per
 service with rich (tasks done/desired, update state, elapsed, what it waits for); elsewhere it
 prints one plain line per change of state. Failed tasks are printed as they happen, with the error
 text exactly as `docker service ps --no-trunc` shows it. Used as a context manager, it prints the
@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import IO, Any
 
-from composeswarm.act.watcher import Event, Outcome, Progress, TaskFailure
+from composeswarm.act.assess import Event, Outcome, Progress, TaskFailure
 
 LABELS = {
     "converged": "converged",

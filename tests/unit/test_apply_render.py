@@ -12,7 +12,7 @@ from composeswarm.act.deploy import DeployResult, check_resolve_mode, check_stac
 from composeswarm.errors import InputError, PartialDeployError
 from composeswarm.plan.builder import Change, Plan
 from composeswarm.render.deploy_report import deploy_json, deploy_text, partial_json, partial_text, step_line, summary_text
-from composeswarm.act.watcher import Outcome, Progress
+from composeswarm.act.assess import Outcome, Progress
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from composeswarm.errors import RolloutFailed, RolloutTimeout
-from composeswarm.act.watcher import Event, Outcome, Progress, TaskFailure, Waiter, Watcher, raise_for
+from composeswarm.act.assess import Event, Outcome, Progress, TaskFailure
+from composeswarm.act.watcher import Waiter, Watcher, raise_for
 from tests.unit.watch_fakes import Clock, FakeGateway, Snapshot, service, task
 
 PENDING = "no suitable node (scheduling constraints not satisfied on 1 node)"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.act.watcher import assess
+from composeswarm.act.assess import assess
 from composeswarm.dockerrules.timestamps import parse_time
 from tests.unit.watch_fakes import T0, node, service, task
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from composeswarm.render.progress import ProgressRenderer, outcomes_json, report_lines
-from composeswarm.act.watcher import Event, Outcome, Progress, TaskFailure
+from composeswarm.act.assess import Event, Outcome, Progress, TaskFailure
 
 NOON = datetime(2026, 11, 29, 12, 0, 5, tzinfo=timezone.utc)
 
