@@ -75,7 +75,8 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
 def bench_big(services: int) -> None:
     from composeswarm.convert.stack import convert_project
     from composeswarm.dockerrules.defaults import as_stored
-    from composeswarm.engine.gateway import Engine, LiveStack
+    from composeswarm.engine.gateway import Engine
+    from composeswarm.engine.live import LiveStack
     from composeswarm.load.project import load_project
     from composeswarm.plan.builder import make_plan
     from composeswarm.render.plan_report import render_plan

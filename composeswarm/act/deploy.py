@@ -21,7 +21,8 @@ from composeswarm.act.resolve import RESOLVE_MODES, ResolveMode, resolve_images
 
 if TYPE_CHECKING:
     from composeswarm.convert.stack import DesiredStack
-    from composeswarm.engine.gateway import Engine, LiveStack
+    from composeswarm.engine.gateway import Engine
+    from composeswarm.engine.live import LiveStack
     from composeswarm.plan.waves import Order
 
 Json = dict[str, Any]

@@ -18,7 +18,7 @@ from composeswarm.ops.rows import Json, is_terminal
 from composeswarm.dockerrules.stacknames import stack_filter
 
 if TYPE_CHECKING:
-    from composeswarm.engine.gateway import LiveStack
+    from composeswarm.engine.live import LiveStack
 
 
 class RemoveGateway(Protocol):

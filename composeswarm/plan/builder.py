@@ -31,7 +31,7 @@ from composeswarm.dockerrules.modes import mode_name
 from composeswarm.plan.view import ENGINE_MAY_DROP, PINNED, service_view
 
 if TYPE_CHECKING:
-    from composeswarm.engine.gateway import LiveStack
+    from composeswarm.engine.live import LiveStack
 
 Kind = Literal["service", "network", "secret", "config"]
 Action = Literal["create", "update", "replace", "remove"]

@@ -9,7 +9,8 @@ import pytest
 
 from composeswarm.convert.stack import DesiredStack
 from composeswarm.act.deploy import check_external_files, check_external_networks, live_refs
-from composeswarm.engine.gateway import Engine, LiveStack
+from composeswarm.engine.gateway import Engine
+from composeswarm.engine.live import LiveStack
 from composeswarm.errors import EngineError
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from composeswarm.act.apply import apply_plan
-from composeswarm.engine.gateway import LiveStack
+from composeswarm.engine.live import LiveStack
 from composeswarm.plan.builder import make_plan
 
 from composeswarm.errors import EngineError

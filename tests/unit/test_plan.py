@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from composeswarm.dockerrules.defaults import as_stored
-from composeswarm.engine.gateway import LiveStack
+from composeswarm.engine.live import LiveStack
 from composeswarm.plan.builder import DIGEST_LABEL, FieldChange, content_digest, make_plan, versioned_name
 
 Json = dict[str, Any]

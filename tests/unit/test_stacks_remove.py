@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from composeswarm.engine.gateway import LiveStack
+from composeswarm.engine.live import LiveStack
 from composeswarm.errors import EngineError
 from composeswarm.ops.remove import RemoveEvent, remove_stack
 
