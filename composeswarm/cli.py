@@ -428,7 +428,7 @@ def _plan_body(
 ) -> int:
     """Plan against the live swarm and print it; EXIT_CHANGES when anything would change."""
     from composeswarm.act.deploy import DeployOptions, deploy
-    from composeswarm.plan.builder import reveal
+    from composeswarm.plan.sensitive import reveal
     from composeswarm.render import print_issues
     from composeswarm.render.plan_report import notes_text, render_plan
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from composeswarm.errors import EngineError, PartialDeployError
-from composeswarm.plan.builder import Change, Plan
+from composeswarm.plan.changes import Change, Plan
 
 Json = dict[str, Any]
 Binder = Callable[[Json, dict[str, str], dict[str, str], dict[str, str]], Json]

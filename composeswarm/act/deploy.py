@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from composeswarm.act.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
 from composeswarm.dockerrules.gofmt import go_quote
 from composeswarm.errors import EngineError, InputError, Issue
-from composeswarm.plan.builder import Plan
+from composeswarm.plan.changes import Plan
 from composeswarm.act.resolve import RESOLVE_MODES, ResolveMode, resolve_images
 
 if TYPE_CHECKING:

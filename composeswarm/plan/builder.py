@@ -1,8 +1,8 @@
 """The plan: desired specs against live state, as data. Printing and applying are its two consumers.
 
 `make_plan(desired, live, ...)` compares like with like (engine defaults, unordered lists, units,
-the pinned digest against the stack image label; see `normalize`) and lists what must change;
-`render.plan` prints a Plan and `apply.apply_plan` carries it out. Nothing here talks to the engine
+the pinned digest against the stack image label; see `plan.view`) and lists what must change;
+`render.plan_report` prints a Plan and `act.apply.apply_plan` carries it out. Nothing here talks to the engine
 or prints.
 
 What each Change asks of the one who applies it (`changes` are in apply order):
@@ -20,134 +20,18 @@ the converter made them; IDs are bound at apply time (new secret versions get th
 from __future__ import annotations
 
 import base64
-import hashlib
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from composeswarm.dockerrules.stacknames import LABEL_IMAGE
 from composeswarm.dockerrules.modes import mode_name
+from composeswarm.plan.changes import Change, DesiredLike, FieldChange, Json, Kind, Plan
+from composeswarm.plan.rotation import DIGEST_LABEL, NEW_CONTENT, OLD_CONTENT, content_digest, versioned_name
+from composeswarm.plan.sensitive import is_sensitive
 from composeswarm.plan.view import ENGINE_MAY_DROP, PINNED, service_view
 
 if TYPE_CHECKING:
     from composeswarm.engine.live import LiveStack
-
-Kind = Literal["service", "network", "secret", "config"]
-Action = Literal["create", "update", "replace", "remove"]
-Json = dict[str, Any]
-
-# The sha256 of a secret's or config's content, on every one composeswarm creates: the engine never
-# returns secret data, so this label is how a later plan knows whether the file changed.
-DIGEST_LABEL = "com.docker.stack.composeswarm.digest"
-NAME_LIMIT = 64  # swarm's limit on object names
-# What a changed secret or config shows instead of its content (never the content, nor its digest).
-OLD_CONTENT = "(old content)"
-NEW_CONTENT = "(new content)"
-HASH_LEN = 10  # hex digits of the digest in a rotated name: <stack>_<name>_<hash>
-
-
-@dataclass(frozen=True, slots=True)
-class FieldChange:
-    """One changed field: `path` in compose words where there is one (`deploy.replicas`)."""
-
-    path: str
-    before: Any
-    after: Any
-    sensitive: bool = False  # value must be masked unless --show-sensitive
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One object to create, update, replace or remove."""
-
-    kind: Kind
-    name: str  # the engine name, e.g. mystack_web
-    action: Action
-    fields: tuple[FieldChange, ...] = ()
-    desired: dict[str, Any] | None = None  # the whole spec to send (create/update/replace)
-    live: dict[str, Any] | None = None  # the live object, with ID and Version (update/replace/remove)
-    # Set on a step that completes an earlier change (the removal of a rotated secret's old version
-    # completes that secret's `replace`): applied in its place, folded into it when shown or counted.
-    part_of: str | None = None
-    reason: str | None = None  # why a replace or remove, in a few words
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """Every change for one stack, in apply order, plus what is already as desired."""
-
-    stack: str
-    changes: tuple[Change, ...] = ()
-    unchanged: tuple[tuple[Kind, str], ...] = ()
-    external_networks: tuple[str, ...] = ()  # must exist before services are created
-    notes: tuple[str, ...] = field(default=())  # things the user should know (not changes)
-
-    @property
-    def has_changes(self) -> bool:
-        """True when applying would make any write call."""
-        return bool(self.changes)
-
-    def shown(self) -> tuple[Change, ...]:
-        """The changes a person reads: steps that complete another change are folded into it."""
-        return tuple(c for c in self.changes if c.part_of is None)
-
-    def summary(self) -> dict[str, int]:
-        """Counts per action, plus unchanged."""
-        counts = {"create": 0, "update": 0, "replace": 0, "remove": 0}
-        for change in self.shown():
-            counts[change.action] += 1
-        counts["unchanged"] = len(self.unchanged)
-        return counts
-
-
-class DesiredLike(Protocol):
-    """What make_plan reads from the converter's DesiredStack."""
-
-    @property
-    def stack(self) -> str: ...
-    @property
-    def networks(self) -> Mapping[str, Json]: ...
-    @property
-    def secrets(self) -> Mapping[str, Json]: ...
-    @property
-    def configs(self) -> Mapping[str, Json]: ...
-    @property
-    def services(self) -> Mapping[str, Json]: ...
-    @property
-    def external_networks(self) -> Iterable[str]: ...
-
-
-# Names that look like credentials: their values are masked unless --show-sensitive.
-_SENSITIVE = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SALT|CERT", re.IGNORECASE)
-_MASKED_PREFIXES = ("environment.", "labels.", "deploy.labels.", "logging.options.")
-
-
-def reveal(plan: Plan) -> Plan:
-    """The same plan with no value masked (--show-sensitive)."""
-    changes = tuple(
-        replace(c, fields=tuple(replace(f, sensitive=False) for f in c.fields)) for c in plan.changes
-    )
-    return replace(plan, changes=changes)
-
-
-def is_sensitive(path: str) -> bool:
-    """True when the field's own name looks like a credential (environment, labels, log options)."""
-    if not path.startswith(_MASKED_PREFIXES):
-        return False
-    prefix = next(p for p in _MASKED_PREFIXES if path.startswith(p))
-    return bool(_SENSITIVE.search(path[len(prefix):]))
-
-
-def content_digest(data: bytes) -> str:
-    """The sha256 hex digest of a secret's or config's content."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def versioned_name(base: str, digest: str) -> str:
-    """`<base>_<hash>`, the name of a rotated version, cut to swarm's 64-character limit."""
-    suffix = "_" + digest[:HASH_LEN]
-    return base[: NAME_LIMIT - len(suffix)] + suffix
 
 
 def make_plan(

@@ -12,7 +12,8 @@ import json
 import re
 from typing import Any, Literal
 
-from composeswarm.plan.builder import NEW_CONTENT, OLD_CONTENT, Change, FieldChange, Plan
+from composeswarm.plan.changes import Change, FieldChange, Plan
+from composeswarm.plan.rotation import NEW_CONTENT, OLD_CONTENT
 
 MASK = "(sensitive)"
 NONE = "(none)"

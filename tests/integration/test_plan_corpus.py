@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from composeswarm.plan.builder import is_sensitive
+from composeswarm.plan.sensitive import is_sensitive
 from tests.integration.conftest import DOCKER_CLI, random_name, remove_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -81,7 +81,7 @@ def names(docker: Docker, kind: str, stack: str) -> list[str]:
 
 
 def test_rotating_a_secret_and_a_config(stack_name: str, docker: Docker, tmp_path: Path) -> None:
-    from composeswarm.plan.builder import content_digest, versioned_name
+    from composeswarm.plan.rotation import content_digest, versioned_name
 
     (tmp_path / "stack.yml").write_text(STACK_FILE)
     (tmp_path / "token.txt").write_text("token-v1\n")

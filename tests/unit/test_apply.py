@@ -8,7 +8,7 @@ import pytest
 
 from composeswarm.act.apply import ApplyResult, Refs, apply_plan
 from composeswarm.errors import PartialDeployError, RolloutFailed
-from composeswarm.plan.builder import Change, FieldChange, Plan
+from composeswarm.plan.changes import Change, FieldChange, Plan
 from tests.unit.apply_fakes import FakeGateway, bind_names
 
 

@@ -10,7 +10,7 @@ import pytest
 from composeswarm.act.apply import ApplyResult, Step
 from composeswarm.act.deploy import DeployResult, check_resolve_mode, check_stack_name
 from composeswarm.errors import InputError, PartialDeployError
-from composeswarm.plan.builder import Change, Plan
+from composeswarm.plan.changes import Change, Plan
 from composeswarm.render.deploy_report import deploy_json, deploy_text, partial_json, partial_text, step_line, summary_text
 from composeswarm.act.assess import Outcome, Progress
 

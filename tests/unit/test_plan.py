@@ -9,7 +9,9 @@ import pytest
 
 from composeswarm.dockerrules.defaults import as_stored
 from composeswarm.engine.live import LiveStack
-from composeswarm.plan.builder import DIGEST_LABEL, FieldChange, content_digest, make_plan, versioned_name
+from composeswarm.plan.builder import make_plan
+from composeswarm.plan.changes import FieldChange
+from composeswarm.plan.rotation import DIGEST_LABEL, content_digest, versioned_name
 
 Json = dict[str, Any]
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from composeswarm.plan.builder import Change, FieldChange, Plan, reveal
+from composeswarm.plan.changes import Change, FieldChange, Plan
+from composeswarm.plan.sensitive import reveal
 from composeswarm.render.plan_report import render_plan
 
 ROTATED = "st_db_pw_3f2a9c1b7e"
