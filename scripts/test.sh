@@ -13,6 +13,9 @@ start=$SECONDS
 "$REPO_ROOT/scripts/swarm-up.sh"
 log "set-up took $((SECONDS - start)) s"
 
+# The import rules of docs/architecture.md (contracts in pyproject.toml): a broken rule fails the run.
+(cd "$REPO_ROOT" && "$REPO_ROOT/.venv/bin/lint-imports")
+
 # A hung test must not eat CI's 90 minutes silently: SIGINT after COMPOSESWARM_TEST_TIMEOUT seconds
 # (85 min by default) makes pytest stop and print its summary.
 exec timeout --signal=INT --kill-after=60 "${COMPOSESWARM_TEST_TIMEOUT:-5100}" \

@@ -127,7 +127,7 @@ def apply_plan(
     """
     refs = copy.deepcopy(refs) if refs is not None else Refs()
     if bind is None:
-        from composeswarm.convert.stack import bind_ids
+        from composeswarm.act.bind import bind_ids
 
         bind = bind_ids
     result = result if result is not None else ApplyResult(stack=plan.stack)

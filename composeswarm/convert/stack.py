@@ -2,7 +2,7 @@
 
 Pure: the only outside input is the content of secret/config files, read here because docker reads
 them at the same point. IDs the engine assigns (network, secret, config) are not known yet: specs
-carry names, and `bind_ids` fills the IDs in once the objects exist.
+carry names, and `act.bind.bind_ids` fills the IDs in once the objects exist.
 """
 
 from __future__ import annotations
@@ -10,29 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from composeswarm.act.bind import bind_ids
 from composeswarm.errors import ConvertError
-from composeswarm.dockerrules.imageref import normalize_image
-from composeswarm.dockerrules.stacknames import LABEL_IMAGE, LABEL_NAMESPACE, Namespace
+from composeswarm.dockerrules.stacknames import Namespace
 from composeswarm.convert.network import convert_networks
 from composeswarm.convert.objects import convert_objects
 from composeswarm.convert.service import convert_service
-from composeswarm.dockerrules.defaults import as_stored
 from composeswarm.errors import InputError, Issue, Path
 from composeswarm.load.model import Project
 
-__all__ = [
-    "DesiredStack",
-    "LABEL_IMAGE",
-    "LABEL_NAMESPACE",
-    "NetworkSpec",
-    "ObjectSpec",
-    "ServiceSpec",
-    "as_stored",
-    "bind_ids",
-    "convert_project",
-    "normalize_image",
-]
 
 # Engine API JSON bodies, as plain dicts (the keys Go's encoder writes, in its order).
 NetworkSpec = dict[str, Any]

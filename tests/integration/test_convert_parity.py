@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
-from composeswarm.convert.stack import DesiredStack, bind_ids, convert_project
+from composeswarm.act.bind import bind_ids
+from composeswarm.convert.stack import DesiredStack, convert_project
 from composeswarm.dockerrules.defaults import as_stored
 from composeswarm.errors import InputError
 from composeswarm.load.model import Project

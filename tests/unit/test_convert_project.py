@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from composeswarm.convert.stack import bind_ids, convert_project, normalize_image
+from composeswarm.act.bind import bind_ids
+from composeswarm.convert.stack import convert_project
+from composeswarm.dockerrules.imageref import normalize_image
 from composeswarm.dockerrules.defaults import as_stored
 from composeswarm.errors import InputError, Issue
 from composeswarm.errors import Path as Path_
