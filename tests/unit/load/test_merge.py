@@ -17,7 +17,7 @@ import pytest
 from composeswarm.load.project import load_project
 from composeswarm.load.merge import merge_service
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "merge"
+DATA = Path(__file__).resolve().parents[2] / "data" / "merge"
 
 
 def test_merge_matches_docker() -> None:

@@ -16,7 +16,7 @@ import pytest
 from composeswarm.errors import InputError
 from composeswarm.load.project import load_project
 
-BROKEN = Path(__file__).resolve().parents[1] / "data" / "broken"
+BROKEN = Path(__file__).resolve().parents[2] / "data" / "broken"
 
 
 def lines_for(name: str) -> list[str]:

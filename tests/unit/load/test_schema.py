@@ -12,7 +12,7 @@ import pytest
 
 from composeswarm.load import schema
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 
 
 def messages(data: dict[str, Any], version: str = "3.13") -> list[str]:
@@ -152,7 +152,7 @@ def _mutations(seed: int, count: int) -> list[dict[str, Any]]:
 
     from composeswarm.load.yamltree import read_yaml
 
-    data_dir = Path(__file__).resolve().parents[1] / "data" / "merge"
+    data_dir = Path(__file__).resolve().parents[2] / "data" / "merge"
     docs = [read_yaml(p.read_text(), p.name).data for p in sorted(data_dir.glob("*.yml"))]
     values: list[Any] = [None, True, 1, 1.5, "x", "10s", "80:80", [], {}, ["a"], {"a": 1}, [1], -5]
     rng = random.Random(seed)
