@@ -1,14 +1,12 @@
-"""convert.ports and convert.gosort: EndpointSpec, ports in the order docker CLI 28.2 leaves them."""
+"""convert.ports: EndpointSpec, ports in the order docker CLI 28.2 leaves them."""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
 
 from composeswarm.errors import ConvertError
-from composeswarm.dockerrules.gosort import go_sort_slice
 from composeswarm.convert.ports import convert_endpoint_spec
 
 
@@ -70,21 +68,3 @@ def test_ports_tied_on_published_keep_docker_28_2_order() -> None:
     assert [p["TargetPort"] for p in ports] == EVERY_KEY_ORDER
     stable = [p["target"] for p in sorted(EVERY_KEY_PORTS, key=lambda p: p.get("published", 0))]
     assert stable != EVERY_KEY_ORDER
-
-
-@pytest.mark.parametrize("size", [0, 1, 12, 13, 49, 50, 51, 200])
-def test_go_sort_slice_sorts(size: int) -> None:
-    rng = random.Random(size)
-    items = [rng.randrange(10) for _ in range(size)]
-    assert go_sort_slice(items, lambda a, b: a < b) == sorted(items)
-
-
-def test_go_sort_slice_up_to_twelve_items_is_insertion_sort() -> None:
-    """Go sorts 12 items or fewer by insertion, which keeps ties in place."""
-    items = [(0, "a"), (1, "b"), (0, "c"), (0, "d")]
-    assert go_sort_slice(items, lambda a, b: a[0] < b[0]) == [(0, "a"), (0, "c"), (0, "d"), (1, "b")]
-
-
-def test_go_sort_slice_descending_input() -> None:
-    items = list(range(60, 0, -1))
-    assert go_sort_slice(items, lambda a, b: a < b) == list(range(1, 61))

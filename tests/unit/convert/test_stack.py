@@ -1,5 +1,5 @@
-"""convert_project end to end on small projects: the ServiceSpec assembled, names, labels, errors with
-positions; bind_ids; as_stored (what the engine keeps)."""
+"""convert.stack: convert_project end to end on small projects: the ServiceSpec assembled, names,
+labels, errors with positions."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.convert.stack import bind_ids, convert_project, normalize_image
-from composeswarm.dockerrules.defaults import as_stored
+from composeswarm.convert.stack import convert_project, normalize_image
 from composeswarm.errors import InputError, Issue
 from composeswarm.errors import Path as Path_
 from composeswarm.load.model import Position, Project
@@ -85,20 +84,6 @@ def test_service_labels(deploy_labels: Any, expected: dict[str, str]) -> None:
     assert convert_project(project({"web": svc}), "st").services["st_web"]["Labels"] == expected
 
 
-def test_credential_spec_config_is_bound_to_its_id() -> None:
-    svc = {"image": "app", "credential_spec": {"config": "gmsa"}}
-    spec = convert_project(project({"web": svc}, configs={"gmsa": {"external": True}}), "st").services["st_web"]
-    container = spec["TaskTemplate"]["ContainerSpec"]
-    assert container["Configs"] == [{"Runtime": {}, "ConfigID": "", "ConfigName": "gmsa"}]
-    assert container["Privileges"]["CredentialSpec"] == {"Config": "gmsa", "File": "", "Registry": ""}
-    bound = bind_ids(spec, {"st_default": "n1"}, {}, {"gmsa": "c1"})
-    bound_container = bound["TaskTemplate"]["ContainerSpec"]
-    assert bound_container["Configs"][0]["ConfigID"] == "c1"
-    assert bound_container["Privileges"]["CredentialSpec"]["Config"] == "c1"
-    assert bound["TaskTemplate"]["Networks"][0]["Target"] == "n1"
-    assert spec["TaskTemplate"]["Networks"][0]["Target"] == "st_default", "bind_ids must not change its input"
-
-
 @pytest.mark.parametrize(
     ("configs", "expected"),
     [
@@ -125,18 +110,6 @@ def test_credential_spec_config_with_other_name_is_not_found() -> None:
         "stack.yml: services.web.credential_spec.config: "
         "invalid credential spec: spec specifies config spec, but no such config can be found"
     )
-
-
-def test_bind_ids_secrets_and_unknown_network() -> None:
-    svc = {"image": "app", "secrets": ["s"], "networks": {"hostnet": None}}
-    desired = convert_project(project({"web": svc}, secrets={"s": {"external": True}},
-                                      networks={"hostnet": {"external": True, "name": "host"}}), "st")
-    bound = bind_ids(desired.services["st_web"], {}, {"s": "sid"}, {})
-    assert bound["TaskTemplate"]["ContainerSpec"]["Secrets"][0]["SecretID"] == "sid"
-    assert bound["TaskTemplate"]["Networks"] == [{"Target": "host"}]
-    with pytest.raises(InputError) as info:
-        bind_ids(desired.services["st_web"], {}, {}, {})
-    assert str(info.value) == "secrets: service st_web: secret not found: s"
 
 
 def test_errors_point_at_the_key_and_are_all_reported(tmp_path: Path) -> None:
@@ -199,34 +172,3 @@ def test_invalid_image_reference() -> None:
 
 def test_normalize_image_is_exported() -> None:
     assert normalize_image("busybox") == "busybox:latest"
-
-
-@pytest.mark.parametrize(
-    ("sent", "stored"),
-    [
-        pytest.param(
-            {"TaskTemplate": {"ContainerSpec": {"Image": "a", "Privileges": {"CredentialSpec": None, "SELinuxContext": None,
-                                                                             "NoNewPrivileges": False},
-                                                "Healthcheck": {"Test": ["NONE"], "StartInterval": 1}, "OomScoreAdj": 3}},
-             "Mode": {"Replicated": {}}, "EndpointSpec": {}},
-            {"TaskTemplate": {"ContainerSpec": {"Image": "a", "Privileges": {"CredentialSpec": None, "SELinuxContext": None},
-                                                "Healthcheck": {"Test": ["NONE"]}, "Isolation": "default"},
-                              "ForceUpdate": 0, "Runtime": "container"},
-             "Mode": {"Replicated": {"Replicas": 1}}, "EndpointSpec": {"Mode": "vip"}},
-            id="fields API 1.41 does not know dropped; defaults filled",
-        ),
-        pytest.param(
-            {"TaskTemplate": {"RestartPolicy": {"Delay": 5}}, "Mode": {"ReplicatedJob": {}},
-             "UpdateConfig": {"Parallelism": 1, "MaxFailureRatio": 0, "Order": ""},
-             "EndpointSpec": {"Mode": "dnsrr", "Ports": [{"TargetPort": 80}]}},
-            {"TaskTemplate": {"RestartPolicy": {"Condition": "any", "Delay": 5, "MaxAttempts": 0}, "ForceUpdate": 0,
-                              "Runtime": "container"},
-             "Mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
-             "UpdateConfig": {"Parallelism": 1, "FailureAction": "pause", "MaxFailureRatio": 0, "Order": "stop-first"},
-             "EndpointSpec": {"Mode": "dnsrr", "Ports": [{"TargetPort": 80, "Protocol": "tcp", "PublishMode": "ingress"}]}},
-            id="restart policy, job counts, update config and port defaults",
-        ),
-    ],
-)
-def test_as_stored(sent: dict[str, Any], stored: dict[str, Any]) -> None:
-    assert as_stored(sent) == stored

@@ -1,4 +1,5 @@
-"""convert.units: Go durations, go-units RAMInBytes, opts.ParseCPUs and float32 as Go writes it."""
+"""dockerrules.units: Go durations, go-units RAMInBytes, opts.ParseCPUs and float32 as Go writes them,
+and the canonical text of each (as `config` prints it and the plan compares it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from typing import Any
 import pytest
 
 from composeswarm.errors import ConvertError
-from composeswarm.dockerrules.units import float32, parse_cpus, parse_duration, ram_in_bytes
+from composeswarm.dockerrules.units import (
+    canonical_duration,
+    float32,
+    format_cpus,
+    format_duration,
+    parse_cpus,
+    parse_duration,
+    ram_in_bytes,
+)
 
 
 @pytest.mark.parametrize(
@@ -112,3 +121,53 @@ def test_parse_cpus_errors(text: str, message: str) -> None:
 )
 def test_float32_as_go_writes_it(value: float, written: str) -> None:
     assert repr(float32(value)) == written
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("60s", "1m0s", id="minute"),
+        pytest.param("90m", "1h30m0s", id="hours"),
+        pytest.param("10s", "10s", id="seconds"),
+        pytest.param("1.5s", "1.5s", id="fraction"),
+        pytest.param("0.5ms", "500µs", id="sub-millisecond"),
+        pytest.param("0", "0s", id="zero"),
+        pytest.param("1m30.5s", "1m30.5s", id="mixed"),
+        pytest.param("later", "later", id="not a duration"),
+    ],
+)
+def test_canonical_duration(text: str, expected: str) -> None:
+    assert canonical_duration(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("50M", "52428800", id="binary mega"),
+        pytest.param("1.5G", "1610612736", id="fraction"),
+        pytest.param("1gb", "1073741824", id="suffix b"),
+        pytest.param("512", "512", id="bytes"),
+    ],
+)
+def test_ram_in_bytes_as_config_prints_it(text: str, expected: str) -> None:
+    assert str(ram_in_bytes(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("ns", "text"),
+    [
+        pytest.param(0, "0s", id="zero"),
+        pytest.param(1_500_000_000, "1.5s", id="fraction"),
+        pytest.param(90 * 10**9, "1m30s", id="minutes"),
+        pytest.param(3600 * 10**9, "1h0m0s", id="hour"),
+        pytest.param(250_000_000, "250ms", id="milliseconds"),
+        pytest.param(1_500, "1.5µs", id="microseconds"),
+    ],
+)
+def test_duration(ns: int, text: str) -> None:
+    assert format_duration(ns) == text
+
+
+@pytest.mark.parametrize(("nano", "text"), [pytest.param(500_000_000, "0.5", id="half"), pytest.param(2 * 10**9, "2", id="two"), pytest.param(1_000_000, "0.001", id="milli")])
+def test_cpus(nano: int, text: str) -> None:
+    assert format_cpus(nano) == text

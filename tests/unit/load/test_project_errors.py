@@ -6,8 +6,6 @@ warnings that explain an error come with it (prefixed `warning: ` here).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -276,30 +274,3 @@ def test_billion_laughs_is_refused_quickly() -> None:
     start = time.perf_counter()
     lines_for("billion-laughs.yml")
     assert time.perf_counter() - start < 1.0
-
-
-BOTH = ("validate", "config")
-
-
-@pytest.mark.parametrize(
-    ("name", "commands", "first_line"),
-    [
-        pytest.param("bad-yaml.yml", BOTH, "error: bad-yaml.yml:4:1: invalid YAML: ", id="yaml syntax"),
-        pytest.param("many-errors.yml", BOTH, "error: many-errors.yml:4:5: services.web.restart_policy: ", id="schema"),
-        pytest.param("top-level-list.yml", BOTH, "error: top-level-list.yml:1:1: top-level object must be a mapping",
-                     id="not a mapping"),
-        # config prints what docker stack config prints: whole-project checks are warnings there
-        pytest.param("depends-cycle.yml", ("validate",),
-                     "error: depends-cycle.yml:4:5: services.a.depends_on: dependency cycle", id="cycle"),
-    ],
-)
-def test_cli_exits_1_without_traceback(name: str, commands: tuple[str, ...], first_line: str) -> None:
-    for command in commands:
-        proc = subprocess.run(
-            [sys.executable, "-m", "composeswarm", command, "-f", name],
-            cwd=BROKEN, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": "/home/user"},
-        )
-        assert proc.returncode == 1
-        assert "Traceback" not in proc.stderr
-        assert proc.stdout == ""
-        assert proc.stderr.splitlines()[0].startswith(first_line)

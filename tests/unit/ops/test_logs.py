@@ -25,7 +25,6 @@ from composeswarm.ops.logs import (
     tail_param,
     task_prefix,
 )
-from composeswarm.render.tables import LogPrinter
 
 LABEL = "com.docker.stack.namespace"
 DETAILS = "com.docker.swarm.node.id={node},com.docker.swarm.service.id={service},com.docker.swarm.task.id={task}"
@@ -295,24 +294,6 @@ def test_stream_error_reaches_the_caller() -> None:
     with pytest.raises(EngineError) as info:
         _collect(Broken([_service("svcweb", "st_web")], {}), LogOptions())
     assert str(info.value) == "read logs of service svcweb: boom"
-
-
-@pytest.mark.parametrize(
-    ("timestamps", "colour", "text"),
-    [
-        pytest.param(False, False, "st_web.1.abc@vm    | hello\n", id="plain"),
-        pytest.param(True, False, "2026-11-29T11:00:01Z st_web.1.abc@vm    | hello\n", id="timestamps"),
-        pytest.param(False, True, "\x1b[36mst_web.1.abc@vm\x1b[0m    | hello\n", id="colour"),
-    ],
-)
-def test_log_printer_line(timestamps: bool, colour: bool, text: str) -> None:
-    printer = LogPrinter(timestamps=timestamps, colour=colour)
-    assert printer.line("st_web", "st_web.1.abc@vm", "2026-11-29T11:00:01Z", "hello") == text
-
-
-def test_log_printer_colour_per_service() -> None:
-    printer = LogPrinter(timestamps=False, colour=True)
-    assert [printer.colour_for(s) for s in ("web", "db", "web", "cache")] == ["36", "33", "36", "32"]
 
 
 def test_tty_service_skipped_with_a_warning() -> None:

@@ -1,26 +1,14 @@
-"""Rows for ls/services/ps from engine JSON, and their docker-style text and JSON views."""
+"""ops.rows: rows for ls/services/ps from engine JSON (their text and JSON are in render/test_tables.py)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from composeswarm.render.tables import (
-    current_state_text,
-    error_text,
-    human_duration,
-    ports_text,
-    render_services,
-    render_stacks,
-    render_tasks,
-    replicas_text,
-    table,
-)
+from composeswarm.render.tables import replicas_text
 from composeswarm.ops.rows import (
     Port,
-    ServiceRow,
     StackSummary,
     display_image,
     is_terminal,
@@ -31,44 +19,7 @@ from composeswarm.ops.rows import (
     stack_summaries,
     task_rows,
 )
-
-LABEL = "com.docker.stack.namespace"
-T0 = "2026-11-29T11:14:08.79398882Z"
-T0_NS = 1795950848_793988820
-
-
-def svc(name: str, stack: str | None = "st", mode: dict[str, Any] | None = None, status: dict[str, int] | None = None,
-        ports: list[dict[str, Any]] | None = None, image: str = "local/busybox:1", placement: dict[str, Any] | None = None,
-        ident: str | None = None) -> dict[str, Any]:
-    """A service as GET /services?status=true returns it."""
-    labels = {LABEL: stack} if stack is not None else {}
-    spec: dict[str, Any] = {
-        "Name": name,
-        "Labels": labels,
-        "Mode": mode if mode is not None else {"Replicated": {"Replicas": 1}},
-        "TaskTemplate": {"ContainerSpec": {"Image": image}, "Placement": placement or {}},
-    }
-    out: dict[str, Any] = {"ID": ident or f"id{name}".ljust(25, "x"), "Spec": spec}
-    if status is not None:
-        out["ServiceStatus"] = status
-    if ports is not None:
-        out["Endpoint"] = {"Ports": ports}
-    return out
-
-
-def task(ident: str, service: str, slot: int, created: str, state: str = "running", desired: str = "running",
-         node: str = "n1", err: str = "", ports: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A task as GET /tasks returns it."""
-    return {
-        "ID": ident,
-        "ServiceID": service,
-        "Slot": slot,
-        "NodeID": node,
-        "CreatedAt": created,
-        "DesiredState": desired,
-        "Spec": {"ContainerSpec": {"Image": "local/busybox:1@sha256:" + "a" * 64}},
-        "Status": {"State": state, "Timestamp": created, "Err": err, "PortStatus": {"Ports": ports} if ports else {}},
-    }
+from tests.support.rows_json import T0, T0_NS, svc, task
 
 
 @pytest.mark.parametrize(
@@ -133,35 +84,6 @@ def test_service_ports_fall_back_to_spec() -> None:
     service = svc("st_web")
     service["Spec"]["EndpointSpec"] = {"Ports": [{"TargetPort": 53, "PublishedPort": 53, "Protocol": "udp", "PublishMode": "host"}]}
     assert service_rows([service])[0].ports == (Port(53, 53, "udp", "host"),)
-
-
-def _ports(*specs: tuple[str, int, int]) -> list[Port]:
-    return [Port(pub, tgt, proto, "ingress") for proto, tgt, pub in specs]
-
-
-@pytest.mark.parametrize(
-    ("ports", "expected"),
-    [
-        pytest.param([], "", id="none"),
-        pytest.param(_ports(("tcp", 80, 8080)), "*:8080->80/tcp", id="one"),
-        pytest.param(
-            # docker/cli's own case (service/formatter_test.go TestServiceContext_Ports)
-            _ports(("tcp", 80, 81), ("tcp", 80, 80), ("tcp", 95, 95), ("tcp", 90, 90), ("tcp", 91, 91), ("tcp", 92, 92),
-                   ("tcp", 93, 93), ("tcp", 94, 94), ("udp", 95, 95), ("udp", 90, 90), ("udp", 96, 96), ("udp", 91, 91),
-                   ("udp", 92, 92), ("udp", 93, 93), ("udp", 94, 94), ("tcp", 60, 60), ("tcp", 61, 61), ("tcp", 61, 62),
-                   ("sctp", 97, 97), ("sctp", 98, 98)),
-            "*:97-98->97-98/sctp, *:60-61->60-61/tcp, *:62->61/tcp, *:80-81->80/tcp, *:90-95->90-95/tcp, *:90-96->90-96/udp",
-            id="docker folding",
-        ),
-        pytest.param(
-            [Port(8080, 80, "tcp", "ingress"), Port(9000, 90, "tcp", "host")],
-            "*:8080->80/tcp, *:9000->90/tcp (host)",
-            id="host mode after ingress",
-        ),
-    ],
-)
-def test_ports_text(ports: list[Port], expected: str) -> None:
-    assert ports_text(ports) == expected
 
 
 def test_task_rows_names_order_and_history() -> None:
@@ -246,111 +168,3 @@ def test_is_terminal(state: str, terminal: bool) -> None:
 
 def test_natural_key() -> None:
     assert sorted(["a.10", "a.2", "a.1", "b"], key=natural_key) == ["a.1", "a.2", "a.10", "b"]
-
-
-# --- text and JSON --------------------------------------------------------------------------
-
-
-def test_table_layout_is_tabwriter() -> None:
-    text = table(("ID", "NAME", "PORTS"), [("abcdefghijkl", "st_web", ""), ("x", "st_a_long_name_here", "*:1->1/tcp")])
-    assert text == (
-        "ID             NAME                  PORTS\n"
-        "abcdefghijkl   st_web                \n"
-        "x              st_a_long_name_here   *:1->1/tcp\n"
-    )
-
-
-def test_render_stacks() -> None:
-    stacks = [StackSummary("opsx", 4)]
-    assert render_stacks(stacks, "text") == "NAME      SERVICES\nopsx      4\n"
-    assert json.loads(render_stacks(stacks, "json")) == {"version": 1, "stacks": [{"name": "opsx", "services": 4}]}
-
-
-def test_render_services_text_and_json() -> None:
-    row = ServiceRow("opi6rhjzxfxka6nb22etjdnfm", "opsx_web", "replicated", 1, 2, 0, None, 0,
-                     "local/busybox:1@sha256:" + "a" * 64, (Port(18080, 80, "tcp", "ingress"),))
-    assert render_services("opsx", [row], "text") == (
-        "ID             NAME       MODE         REPLICAS   IMAGE             PORTS\n"
-        "opi6rhjzxfxk   opsx_web   replicated   1/2        local/busybox:1   *:18080->80/tcp\n"
-    )
-    assert json.loads(render_services("opsx", [row], "json")) == {
-        "version": 1,
-        "stack": "opsx",
-        "services": [
-            {
-                "id": "opi6rhjzxfxka6nb22etjdnfm", "name": "opsx_web", "mode": "replicated", "replicas": "1/2",
-                "running": 1, "desired": 2, "completed": 0, "total_completions": None, "max_per_node": 0,
-                "image": "local/busybox:1@sha256:" + "a" * 64,
-                "ports": [{"published": 18080, "target": 80, "protocol": "tcp", "mode": "ingress"}],
-            }
-        ],
-    }
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (0.5, "Less than a second"), (1, "1 second"), (59, "59 seconds"), (60, "About a minute"), (119, "About a minute"),
-        (120, "2 minutes"), (3599, "59 minutes"), (3600, "About an hour"), (5399, "About an hour"), (5400, "2 hours"),
-        (47 * 3600, "47 hours"), (48 * 3600, "2 days"), (14 * 86400, "2 weeks"), (60 * 86400, "2 months"),
-        (730 * 86400, "2 years"),
-    ],
-)
-def test_human_duration(seconds: float, text: str) -> None:
-    assert human_duration(seconds) == text
-
-
-@pytest.mark.parametrize(
-    ("error", "trunc", "shown"),
-    [
-        pytest.param("", True, "", id="none"),
-        pytest.param("task: non-zero exit (3)", True, '"task: non-zero exit (3)"', id="short"),
-        pytest.param("no suitable node (host-mode port already in use on 1 node)", True,
-                     '"no suitable node (host-mode p…"', id="truncated to 30"),
-        pytest.param("no suitable node (host-mode port already in use on 1 node)", False,
-                     '"no suitable node (host-mode port already in use on 1 node)"', id="no-trunc"),
-    ],
-)
-def test_error_text(error: str, trunc: bool, shown: str) -> None:
-    assert error_text(error, trunc) == shown
-
-
-def test_render_tasks_text_with_history_and_json() -> None:
-    tasks = [
-        task("cjozeengs75nu31mze2fkzgg1", "s", 1, "2026-11-29T11:14:12Z", state="failed", desired="shutdown",
-             err="task: non-zero exit (3)"),
-        task("srlh2zt2v84m6baddcthzhoaw", "s", 1, "2026-11-29T11:14:10Z", state="failed", desired="shutdown",
-             err="task: non-zero exit (3)"),
-    ]
-    rows = task_rows(tasks, {"s": "opsx_bad"}, {"n1": "vm"}, include_history=True)
-    now = parse_time_ns("2026-11-29T11:17:12Z")
-    assert current_state_text(rows[0], now) == "Failed 3 minutes ago"
-    assert render_tasks("opsx", rows, "text", now) == (
-        "ID             NAME             IMAGE             NODE      DESIRED STATE   CURRENT STATE          ERROR                       PORTS\n"
-        'cjozeengs75n   opsx_bad.1       local/busybox:1   vm        Shutdown        Failed 3 minutes ago   "task: non-zero exit (3)"   \n'
-        'srlh2zt2v84m    \\_ opsx_bad.1   local/busybox:1   vm        Shutdown        Failed 3 minutes ago   "task: non-zero exit (3)"   \n'
-    )
-    doc = json.loads(render_tasks("opsx", rows[:1], "json", now))
-    assert doc == {
-        "version": 1,
-        "stack": "opsx",
-        "tasks": [
-            {
-                "id": "cjozeengs75nu31mze2fkzgg1", "name": "opsx_bad.1", "service": "opsx_bad", "slot": 1,
-                "image": "local/busybox:1@sha256:" + "a" * 64, "node_id": "n1", "node": "vm",
-                "desired_state": "shutdown", "state": "failed", "state_since": "2026-11-29T11:14:12.000000000Z",
-                "error": "task: non-zero exit (3)", "ports": [], "history": False,
-            }
-        ],
-    }
-
-
-def test_render_tasks_no_trunc_keeps_ids_images_and_errors() -> None:
-    long_error = "no suitable node (host-mode port already in use on 1 node)"
-    rows = task_rows([task("wtnuui1zht07abcdefghijklm", "s", 1, T0, state="pending", err=long_error, node="")],
-                     {"s": "w"}, {})
-    text = render_tasks("st", rows, "text", T0_NS + 5 * 10**9, trunc=False)
-    assert text.splitlines()[1] == (
-        "wtnuui1zht07abcdefghijklm   w.1       local/busybox:1@sha256:" + "a" * 64
-        + "             Running         Pending 5 seconds ago   \"" + long_error + "\"   "
-    )

@@ -1,4 +1,4 @@
-"""normalize.service_view: what the engine stores and what was sent read the same; real changes do not."""
+"""plan.view service_view: what the engine stores and what was sent read the same; real changes do not."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from composeswarm.dockerrules.units import format_cpus, format_duration
 from composeswarm.plan.view import service_view
 
 Json = dict[str, Any]
@@ -137,23 +136,3 @@ def test_view_uses_compose_words() -> None:
 def test_fields_without_compose_words_keep_their_api_path() -> None:
     view = service_view(spec(task={"Placement": {"Platforms": [{"OS": "linux"}]}}, container={"Unheard": "x"}))
     assert (view["TaskTemplate.Placement.Platforms"], view["TaskTemplate.ContainerSpec.Unheard"]) == ([{"OS": "linux"}], "x")
-
-
-@pytest.mark.parametrize(
-    ("ns", "text"),
-    [
-        pytest.param(0, "0s", id="zero"),
-        pytest.param(1_500_000_000, "1.5s", id="fraction"),
-        pytest.param(90 * 10**9, "1m30s", id="minutes"),
-        pytest.param(3600 * 10**9, "1h0m0s", id="hour"),
-        pytest.param(250_000_000, "250ms", id="milliseconds"),
-        pytest.param(1_500, "1.5µs", id="microseconds"),
-    ],
-)
-def test_duration(ns: int, text: str) -> None:
-    assert format_duration(ns) == text
-
-
-@pytest.mark.parametrize(("nano", "text"), [pytest.param(500_000_000, "0.5", id="half"), pytest.param(2 * 10**9, "2", id="two"), pytest.param(1_000_000, "0.001", id="milli")])
-def test_cpus(nano: int, text: str) -> None:
-    assert format_cpus(nano) == text

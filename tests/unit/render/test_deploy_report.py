@@ -1,4 +1,4 @@
-"""The words of a deploy: docker's progress lines, the final line, JSON, partial failures, name checks."""
+"""The words of a deploy: docker's progress lines, the final line, JSON, partial failures."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from composeswarm.act.apply import ApplyResult, Step
-from composeswarm.act.deploy import DeployResult, check_resolve_mode, check_stack_name
-from composeswarm.errors import InputError, PartialDeployError
+from composeswarm.act.deploy import DeployResult
+from composeswarm.errors import PartialDeployError
 from composeswarm.plan.builder import Change, Plan
 from composeswarm.render.deploy_report import deploy_json, deploy_text, partial_json, partial_text, step_line, summary_text
 from composeswarm.act.watcher import Outcome, Progress
@@ -109,29 +109,3 @@ def test_partial_failure_views() -> None:
     }
     nothing = PartialDeployError("create network s_default: refused", [], ["create network s_default"])
     assert partial_text(nothing).splitlines()[1] == "applied: nothing"
-
-
-@pytest.mark.parametrize(
-    ("name", "error"),
-    [
-        pytest.param("web", None, id="plain"),
-        pytest.param("my-stack_1", None, id="dashes and underscores"),
-        pytest.param("", 'invalid stack name: ""', id="empty"),
-        pytest.param("' '", "invalid stack name: \"' '\"", id="quotes and space (docker's own test)"),
-        pytest.param('\t"\n', 'invalid stack name: "\\t\\"\\n"', id="whitespace and quote"),
-    ],
-)
-def test_stack_name(name: str, error: str | None) -> None:
-    if error is None:
-        check_stack_name(name)
-        return
-    with pytest.raises(InputError) as info:
-        check_stack_name(name)
-    assert str(info.value) == error
-
-
-def test_resolve_mode() -> None:
-    assert [check_resolve_mode(m) for m in ("always", "changed", "never")] == ["always", "changed", "never"]
-    with pytest.raises(InputError) as info:
-        check_resolve_mode("Always")
-    assert str(info.value) == "Invalid option Always for flag --resolve-image"

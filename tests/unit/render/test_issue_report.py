@@ -1,42 +1,9 @@
-"""`config` output as docker stack config prints it: units, yaml.v3 key order and quoting."""
+"""`config` output as docker stack config prints it: yaml.v3 key order and quoting, the ok line."""
 
 from __future__ import annotations
 
-import pytest
-
 from composeswarm.load.model import Project
-from composeswarm.dockerrules.units import canonical_duration, ram_in_bytes
 from composeswarm.render.issue_report import _V3Key, ok_line, render_config
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        pytest.param("60s", "1m0s", id="minute"),
-        pytest.param("90m", "1h30m0s", id="hours"),
-        pytest.param("10s", "10s", id="seconds"),
-        pytest.param("1.5s", "1.5s", id="fraction"),
-        pytest.param("0.5ms", "500µs", id="sub-millisecond"),
-        pytest.param("0", "0s", id="zero"),
-        pytest.param("1m30.5s", "1m30.5s", id="mixed"),
-        pytest.param("later", "later", id="not a duration"),
-    ],
-)
-def test_canonical_duration(text: str, expected: str) -> None:
-    assert canonical_duration(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        pytest.param("50M", "52428800", id="binary mega"),
-        pytest.param("1.5G", "1610612736", id="fraction"),
-        pytest.param("1gb", "1073741824", id="suffix b"),
-        pytest.param("512", "512", id="bytes"),
-    ],
-)
-def test_ram_in_bytes(text: str, expected: str) -> None:
-    assert str(ram_in_bytes(text)) == expected
 
 
 def test_yaml_v3_key_order() -> None:
