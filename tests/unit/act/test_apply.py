@@ -1,4 +1,4 @@
-"""apply_plan against a fake gateway: order, whole-spec updates, IDs, waves, partial failures."""
+"""apply_plan against the fake swarm: order, whole-spec updates, IDs, waves, partial failures."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from composeswarm.act.apply import ApplyResult, Refs, apply_plan
 from composeswarm.errors import PartialDeployError, RolloutFailed
 from composeswarm.plan.builder import Change, FieldChange, Plan
-from tests.unit.apply_fakes import FakeGateway, bind_names
+from tests.support.fake_swarm import FakeSwarm, bind_names
 
 
 def svc(name: str, image: str = "local/busybox:1", nets: tuple[str, ...] = ("s_default",), **task: Any) -> dict[str, Any]:
@@ -38,8 +38,8 @@ ROTATION = Change("secret", "s_pw_ab12", "replace", (FieldChange("name", "s_pw",
 CONFIG = Change("config", "s_conf", "create", desired={"Labels": {}, "Data": b"y"})
 
 
-def run(changes: list[Change], gw: FakeGateway | None = None, **kw: Any) -> tuple[FakeGateway, Any]:
-    gw = gw or FakeGateway()
+def run(changes: list[Change], gw: FakeSwarm | None = None, **kw: Any) -> tuple[FakeSwarm, Any]:
+    gw = gw or FakeSwarm()
     result = apply_plan(Plan("s", tuple(changes)), gw, bind=bind_names, **kw)
     return gw, result
 
@@ -120,7 +120,7 @@ def test_file_object_update_sends_spec_and_version(kind: str, call: str) -> None
 
 
 def test_registry_auth_is_sent_when_asked() -> None:
-    gw = FakeGateway(auth={"127.0.0.1:5000/app:1": "AUTH"})
+    gw = FakeSwarm(auth={"127.0.0.1:5000/app:1": "AUTH"})
     changes = [Change("service", "s_web", "create", desired=svc("s_web", image="127.0.0.1:5000/app:1", nets=()))]
     run(changes, gw, registry_auth=True)
     assert gw.sent["create service s_web"][2] == "AUTH"
@@ -138,7 +138,7 @@ def test_waves_in_order_with_wait_after_each() -> None:
 
 
 def test_partial_failure_says_what_was_and_was_not_applied() -> None:
-    gw = FakeGateway(refuse={"create service s_bad": "rpc error: code = InvalidArgument desc = bad spec"})
+    gw = FakeSwarm(refuse={"create service s_bad": "rpc error: code = InvalidArgument desc = bad spec"})
     changes = [NET, Change("service", "s_bad", "create", desired=svc("s_bad")),
                Change("service", "s_good", "create", desired=svc("s_good")),
                Change("service", "s_late", "create", desired=svc("s_late")),
@@ -153,7 +153,7 @@ def test_partial_failure_says_what_was_and_was_not_applied() -> None:
 
 
 def test_failure_in_an_early_stage_stops_before_services() -> None:
-    gw = FakeGateway(refuse={"update secret s_pw": "rpc error: code = InvalidArgument desc = only updates to Labels are allowed"})
+    gw = FakeSwarm(refuse={"update secret s_pw": "rpc error: code = InvalidArgument desc = only updates to Labels are allowed"})
     changes = [Change("secret", "s_pw", "update", desired={"Labels": {}, "Data": b"new"}, live={"ID": "x", "Version": {"Index": 1}}),
                CONFIG, Change("service", "s_web", "create", desired=svc("s_web", nets=()))]
     with pytest.raises(PartialDeployError) as info:
@@ -183,7 +183,7 @@ def test_each_step_is_told_as_it_is_made_and_kept_when_a_wait_raises() -> None:
 
     kept = ApplyResult("s")
     with pytest.raises(RolloutFailed):
-        apply_plan(Plan("s", tuple(changes)), FakeGateway(), bind=bind_names, waves=[["s_db"], ["s_a", "s_b"]],
+        apply_plan(Plan("s", tuple(changes)), FakeSwarm(), bind=bind_names, waves=[["s_db"], ["s_a", "s_b"]],
                    wait=wait, on_step=lambda step: told.append(step.describe()), result=kept)
     assert told == ["create network s_default", "create service s_db", "wait id-s_db",
                     "create service s_a", "create service s_b", "wait id-s_a,id-s_b"]

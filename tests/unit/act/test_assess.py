@@ -1,4 +1,5 @@
-"""watch.assess: one service, one snapshot -> converged, waiting or one of the failures, and why."""
+"""act.assess (in act/watcher.py until it is split off): one service, one snapshot -> converged,
+waiting or one of the failures, and why."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import pytest
 
 from composeswarm.act.watcher import assess, parse_time
-from tests.unit.watch_fakes import T0, node, service, task
+from tests.support.fake_swarm import T0, node, service, task
 
 Json = dict[str, Any]
 NODES = {"n1": node("n1", "vm"), "n2": node("n2", "vm2"), "n3": node("n3", "vm3", state="down")}

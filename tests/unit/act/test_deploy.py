@@ -4,7 +4,7 @@ secrets, configs) against the fake swarm."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -16,35 +16,22 @@ from composeswarm.act.deploy import (
     check_stack_name,
     live_refs,
 )
-from composeswarm.engine.gateway import Engine, LiveStack
+from composeswarm.engine.gateway import LiveStack
 from composeswarm.errors import EngineError, InputError
+from tests.support.fake_swarm import FakeSwarm, named
+
+if TYPE_CHECKING:
+    from composeswarm.engine.gateway import Engine
 
 
-class FakeEngine:
-    """Networks by name; secrets and configs matched by name prefix, as the engine's filter does."""
-
-    def __init__(self, networks: dict[str, dict[str, Any]], secrets: Sequence[str] = (), configs: Sequence[str] = ()) -> None:
-        self.networks = networks
-        self.secrets = list(secrets)
-        self.configs = list(configs)
-        self.inspected: list[str] = []
-
-    def inspect_network(self, ident: str) -> dict[str, Any] | None:
-        self.inspected.append(ident)
-        return self.networks.get(ident)
-
-    def _list(self, names: list[str], pool: list[str]) -> list[dict[str, Any]]:
-        return [{"ID": f"id-{n}", "Spec": {"Name": n}} for n in pool if any(n.startswith(w) for w in names)]
-
-    def list_secrets(self, names: list[str] | None = None) -> list[dict[str, Any]]:
-        return self._list(names or [], self.secrets)
-
-    def list_configs(self, names: list[str] | None = None) -> list[dict[str, Any]]:
-        return self._list(names or [], self.configs)
+def swarm(networks: dict[str, dict[str, Any]], secrets: Sequence[str] = (), configs: Sequence[str] = ()) -> FakeSwarm:
+    """A swarm holding these networks (by name), secrets and configs."""
+    return FakeSwarm(networks=[dict(net, Name=name) for name, net in networks.items()],
+                     secrets=[named(n) for n in secrets], configs=[named(n) for n in configs])
 
 
-def engine(fake: FakeEngine) -> Engine:
-    return cast(Engine, fake)
+def engine(fake: FakeSwarm) -> Engine:
+    return cast("Engine", fake)
 
 
 @pytest.mark.parametrize(
@@ -59,7 +46,7 @@ def engine(fake: FakeEngine) -> Engine:
     ],
 )
 def test_external_networks(networks: dict[str, Any], names: list[str], result: Any) -> None:
-    fake = FakeEngine(networks)
+    fake = swarm(networks)
     if isinstance(result, str):
         with pytest.raises(EngineError) as info:
             check_external_networks(engine(fake), names)
@@ -87,7 +74,7 @@ def test_external_files(secrets: list[str], configs: list[str], result: Any) -> 
         stack="s", external_secrets=["ext", "unused"], external_configs=["conf"],
         services={"s_db": service("s_db"), "s_web": service("s_web", ["ext"], ["conf"])},
     )
-    fake = FakeEngine({}, secrets, configs)
+    fake = swarm({}, secrets, configs)
     if isinstance(result, str):
         with pytest.raises(EngineError) as info:
             check_external_files(engine(fake), desired)

@@ -1,4 +1,5 @@
-"""--resolve-image always|changed|never against a fake registry, as docker stack deploy resolves."""
+"""act.resolve: --resolve-image always|changed|never as docker stack deploy resolves, against the
+fake swarm's registry."""
 
 from __future__ import annotations
 
@@ -10,33 +11,11 @@ import pytest
 from composeswarm.act.apply import apply_plan
 from composeswarm.engine.gateway import LiveStack
 from composeswarm.plan.builder import make_plan
-
-from composeswarm.errors import EngineError
 from composeswarm.act.resolve import check_mode, digest_warning, platforms_of, resolve_images, with_digest
-from tests.unit.apply_fakes import FakeGateway, bind_names
+from tests.support.fake_swarm import FakeSwarm, bind_names
 
 DIGEST = "sha256:" + "a" * 64
 OLD = "sha256:" + "b" * 64
-
-
-class FakeRegistry:
-    """Answers distribution inspects for `known` images; records what was asked, with which auth."""
-
-    def __init__(self, known: dict[str, dict[str, Any]], auth: dict[str, str] | None = None) -> None:
-        self.known = known
-        self.auth = auth or {}
-        self.asked: list[tuple[str, str | None]] = []
-
-    def distribution_inspect(self, image: str, registry_auth: str | None = None) -> dict[str, Any]:
-        self.asked.append((image, registry_auth))
-        if image not in self.known:
-            raise EngineError(f"resolve image {image}: manifest unknown", status=404)
-        return self.known[image]
-
-    def registry_auth_for(self, image: str) -> str | None:
-        return self.auth.get(image)
-
-
 AMD64 = {"Descriptor": {"digest": DIGEST}, "Platforms": [{"architecture": "amd64", "os": "linux"}]}
 
 
@@ -78,7 +57,7 @@ PLATFORMS = [{"Architecture": "amd64", "OS": "linux"}]
 )
 def test_modes(mode: str, live_service: dict[str, Any] | None, image: str,
                platforms: list[dict[str, str]] | None, asked: bool) -> None:
-    reg = FakeRegistry({"127.0.0.1:5000/app:1": AMD64})
+    reg = FakeSwarm(images={"127.0.0.1:5000/app:1": AMD64})
     out = resolve_images({"s_web": spec("127.0.0.1:5000/app:1")}, [live_service] if live_service else [],
                          check_mode(mode), reg)
     task = out.services["s_web"]["TaskTemplate"]
@@ -88,13 +67,13 @@ def test_modes(mode: str, live_service: dict[str, Any] | None, image: str,
 
 
 def test_tag_normalised_and_label_kept_raw() -> None:
-    out = resolve_images({"s_web": spec("redis")}, [], "never", FakeRegistry({}))
+    out = resolve_images({"s_web": spec("redis")}, [], "never", FakeSwarm())
     assert out.services["s_web"]["TaskTemplate"]["ContainerSpec"]["Image"] == "redis:latest"
     assert out.services["s_web"]["Labels"]["com.docker.stack.image"] == "redis"
 
 
 def test_lookup_failure_keeps_tag_and_warns_as_docker() -> None:
-    out = resolve_images({"s_web": spec("127.0.0.1:5000/nope")}, [], "always", FakeRegistry({}))
+    out = resolve_images({"s_web": spec("127.0.0.1:5000/nope")}, [], "always", FakeSwarm())
     assert out.services["s_web"]["TaskTemplate"]["ContainerSpec"]["Image"] == "127.0.0.1:5000/nope:latest"
     assert out.warnings == [
         "image 127.0.0.1:5000/nope:latest could not be accessed on a registry to record\n"
@@ -106,7 +85,7 @@ def test_lookup_failure_keeps_tag_and_warns_as_docker() -> None:
 
 
 def test_registry_auth_used_for_lookup_only_when_asked() -> None:
-    reg = FakeRegistry({"127.0.0.1:5000/app:1": AMD64}, auth={"127.0.0.1:5000/app:1": "AUTH"})
+    reg = FakeSwarm(images={"127.0.0.1:5000/app:1": AMD64}, auth={"127.0.0.1:5000/app:1": "AUTH"})
     resolve_images({"s_web": spec("127.0.0.1:5000/app:1")}, [], "always", reg, registry_auth=True)
     resolve_images({"s_web": spec("127.0.0.1:5000/app:1")}, [], "always", reg)
     assert reg.asked == [("127.0.0.1:5000/app:1", "AUTH"), ("127.0.0.1:5000/app:1", None)]
@@ -114,7 +93,7 @@ def test_registry_auth_used_for_lookup_only_when_asked() -> None:
 
 def test_input_specs_are_not_mutated() -> None:
     given = spec("redis")
-    resolve_images({"s_web": given}, [], "never", FakeRegistry({}))
+    resolve_images({"s_web": given}, [], "never", FakeSwarm())
     assert given == spec("redis")
 
 
@@ -155,7 +134,7 @@ def test_unknown_mode_is_refused_with_dockers_text() -> None:
 def test_several_lookups_keep_the_services_order() -> None:
     names = [f"s_{i}" for i in range(9)]
     specs = {n: spec(f"127.0.0.1:5000/{n.replace('_', '')}:1") for n in names}
-    reg = FakeRegistry({"127.0.0.1:5000/s4:1": AMD64})
+    reg = FakeSwarm(images={"127.0.0.1:5000/s4:1": AMD64})
     out = resolve_images(specs, [], "changed", reg)
     assert out.queried == names
     assert sorted(a for a, _ in reg.asked) == sorted(f"127.0.0.1:5000/{n.replace('_', '')}:1" for n in names)
@@ -185,7 +164,7 @@ class Desired:
 )
 def test_live_pin_kept_through_the_plan(mode: str, env: list[str] | None, expected: tuple[str, Any] | None) -> None:
     """resolve -> plan -> apply: the carry-over of the pinned image is the plan's (done once)."""
-    reg = FakeRegistry({"127.0.0.1:5000/app:1": AMD64})
+    reg = FakeSwarm(images={"127.0.0.1:5000/app:1": AMD64})
     wanted = spec("127.0.0.1:5000/app:1")
     if env is not None:
         wanted["TaskTemplate"]["ContainerSpec"]["Env"] = env
@@ -194,7 +173,7 @@ def test_live_pin_kept_through_the_plan(mode: str, env: list[str] | None, expect
     if expected is None:
         assert (plan.changes, reg.asked) == ((), [])
         return
-    gw = FakeGateway()
+    gw = FakeSwarm()
     apply_plan(plan, gw, bind=bind_names)
     task = gw.sent["update service s_web"][0]["TaskTemplate"]
     assert (task["ContainerSpec"]["Image"], task["Placement"]["Platforms"]) == expected

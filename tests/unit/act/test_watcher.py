@@ -1,4 +1,5 @@
-"""watch.Watcher and Waiter against a scripted gateway and a fake clock: calls, outcomes, errors."""
+"""act.watcher: Watcher and Waiter against the fake swarm's scripted polls and a fake clock: calls,
+outcomes, errors."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import pytest
 
 from composeswarm.errors import RolloutFailed, RolloutTimeout
 from composeswarm.act.watcher import Event, Outcome, Progress, TaskFailure, Waiter, Watcher, raise_for
-from tests.unit.watch_fakes import Clock, FakeGateway, Snapshot, service, task
+from tests.support.fake_swarm import Clock, FakeSwarm, Snapshot, service, task
 
 PENDING = "no suitable node (scheduling constraints not satisfied on 1 node)"
 
 
-def watcher(gw: FakeGateway, clock: Clock, events: list[Event] | None = None, **kwargs: object) -> Watcher:
+def watcher(gw: FakeSwarm, clock: Clock, events: list[Event] | None = None, **kwargs: object) -> Watcher:
     sink = events.append if events is not None else None
     return Watcher(gw, on_event=sink, clock=clock, sleep=clock.sleep, **kwargs)  # type: ignore[arg-type]
 
@@ -37,7 +38,7 @@ def test_calls_per_poll_do_not_grow_with_the_services(
     names = [f"s_{i}" for i in range(5)]
     first = [service(n, update_state=update_state) for n in names]
     done = [service(n, update_state="completed" if update_state else None) for n in names]
-    gw = FakeGateway([Snapshot(first, [task(n) for n in names]), Snapshot(done, [task(n) for n in names])])
+    gw = FakeSwarm(snapshots=[Snapshot(first, [task(n) for n in names]), Snapshot(done, [task(n) for n in names])])
     clock = Clock()
     outcomes = watcher(gw, clock, settle=1.0, interval=0.5).wait([f"id-{n}" for n in names], clock.now + 60)
     ids = ",".join(f"id-{n}" for n in names)
@@ -50,7 +51,7 @@ def test_calls_per_poll_do_not_grow_with_the_services(
 
 
 def test_only_open_services_are_polled() -> None:
-    gw = FakeGateway([
+    gw = FakeSwarm(snapshots=[
         Snapshot([service("s_a"), service("s_b")], [task("s_a"), task("s_b", state="starting")]),
         Snapshot([service("s_a"), service("s_b")], [task("s_a"), task("s_b")]),
     ])
@@ -66,7 +67,7 @@ def test_converged_only_after_settling() -> None:
     """A task that runs for a moment and then fails is not "converged"."""
     svc = service("s_w")
     running = task("s_w", created="2026-11-29T10:00:01Z")
-    gw = FakeGateway([
+    gw = FakeSwarm(snapshots=[
         Snapshot([svc], [running]),
         Snapshot([svc], [task("s_w", state="failed", desired="shutdown", err="task: non-zero exit (1)"),
                          task("s_w", state="starting", created="2026-11-29T10:00:02Z")]),
@@ -83,7 +84,7 @@ def test_converged_only_after_settling() -> None:
 
 def test_task_failures_are_reported_once() -> None:
     failed = task("s_w", state="failed", desired="shutdown", err="task: non-zero exit (1)", ident="t1")
-    gw = FakeGateway([Snapshot([service("s_w")], [failed, task("s_w", state="starting")])])
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_w")], [failed, task("s_w", state="starting")])])
     clock = Clock()
     events: list[Event] = []
     watcher(gw, clock, events).wait(["id-s_w"], clock.now + 2)
@@ -91,7 +92,7 @@ def test_task_failures_are_reported_once() -> None:
 
 
 def test_timeout_names_what_each_service_waits_for() -> None:
-    gw = FakeGateway([Snapshot(
+    gw = FakeSwarm(snapshots=[Snapshot(
         [service("s_web"), service("s_db")],
         [task("s_web", state="pending", err=PENDING), task("s_db")],
     )])
@@ -111,7 +112,7 @@ def test_timeout_names_what_each_service_waits_for() -> None:
 
 def test_a_failure_stops_the_wait_for_the_others() -> None:
     rolled = service("s_web", update_state="rollback_completed", update_message="rollback completed")
-    gw = FakeGateway([Snapshot([rolled, service("s_db")], [task("s_web"), task("s_db", state="starting")])])
+    gw = FakeSwarm(snapshots=[Snapshot([rolled, service("s_db")], [task("s_web"), task("s_db", state="starting")])])
     clock = Clock()
     outcomes = watcher(gw, clock).wait(["id-s_web", "id-s_db"], clock.now + 60)
     assert states(outcomes) == {
@@ -125,7 +126,7 @@ def test_a_failure_stops_the_wait_for_the_others() -> None:
 
 
 def test_a_removed_service_fails() -> None:
-    gw = FakeGateway([Snapshot([], [])])
+    gw = FakeSwarm(snapshots=[Snapshot([], [])])
     clock = Clock()
     outcomes = watcher(gw, clock).wait(["id-s_gone"], clock.now + 60)
     assert states(outcomes) == {"id-s_gone": ("removed", "the service was removed while it was watched")}
@@ -133,7 +134,7 @@ def test_a_removed_service_fails() -> None:
 
 
 def test_ctrl_c_leaves_the_services_and_says_where_they_were() -> None:
-    gw = FakeGateway([Snapshot([service("s_web", replicas=2)], [task("s_web", 1), task("s_web", 2, "starting")])])
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_web", replicas=2)], [task("s_web", 1), task("s_web", 2, "starting")])])
     clock = Clock(interrupt_at=101.0)
     events: list[Event] = []
     with pytest.raises(KeyboardInterrupt):
@@ -144,7 +145,7 @@ def test_ctrl_c_leaves_the_services_and_says_where_they_were() -> None:
 
 
 def test_progress_events_carry_counts_and_update_state() -> None:
-    gw = FakeGateway([Snapshot([service("s_web", replicas=4, update_state="updating")],
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_web", replicas=4, update_state="updating")],
                                [task("s_web", i) for i in (1, 2)] + [task("s_web", 3, "ready")])])
     clock = Clock()
     events: list[Event] = []
@@ -154,7 +155,7 @@ def test_progress_events_carry_counts_and_update_state() -> None:
 
 
 def test_waiter_keeps_one_deadline_across_waves() -> None:
-    gw = FakeGateway([Snapshot([service("s_a"), service("s_b")],
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_a"), service("s_b")],
                                [task("s_a"), task("s_b", state="pending", err=PENDING)])])
     clock = Clock()
     wait = Waiter(watcher(gw, clock, settle=3.0, interval=1.0), timeout=5)
@@ -173,7 +174,7 @@ def test_waiter_keeps_one_deadline_across_waves() -> None:
 def test_the_rollback_cause_is_kept_until_the_rollback_completes() -> None:
     cause = "update rolled back due to failure or early termination of task t-bad"
     bad = task("s_web", 1, "failed", "shutdown", err="task: non-zero exit (1)", ident="t-bad")
-    gw = FakeGateway([
+    gw = FakeSwarm(snapshots=[
         Snapshot([service("s_web", update_state="rollback_started", update_message=cause)], [task("s_web")],
                  [bad, task("s_web")]),
         Snapshot([service("s_web", update_state="rollback_completed", update_message="rollback completed")],

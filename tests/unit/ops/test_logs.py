@@ -1,11 +1,10 @@
-"""Stack-wide logs: frames parsed, prefixes as docker prints them, streams merged in time order."""
+"""ops.logs: frames parsed, prefixes as docker prints them, a stack's streams merged in time order."""
 
 from __future__ import annotations
 
 import threading
 import time
 from datetime import datetime
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from composeswarm.ops.logs import (
     tail_param,
     task_prefix,
 )
+from tests.support.fake_swarm import FakeSwarm
 
 LABEL = "com.docker.stack.namespace"
 DETAILS = "com.docker.swarm.node.id={node},com.docker.swarm.service.id={service},com.docker.swarm.task.id={task}"
@@ -182,42 +182,13 @@ def test_select_services_unknown() -> None:
     assert str(info.value) == "no such service in stack st: nope (services: db, web)"
 
 
-class FakeGateway:
-    """Services, tasks and nodes in memory; log frames per service (follow: then wait for `release`)."""
-
-    def __init__(self, services: list[dict[str, Any]], frames: dict[str, list[tuple[int, bytes]]],
-                 tasks: list[dict[str, Any]] | None = None) -> None:
-        self.services = services
-        self.frames = frames
-        self.tasks = tasks or []
-        self.release = threading.Event()
-        self.inspected: list[str] = []
-        self.opened: list[tuple[str, bool, str, str | None]] = []
-
-    def list_services(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
-        return list(self.services)
-
-    def list_tasks(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
-        return list(self.tasks)
-
-    def list_nodes(self) -> list[dict[str, Any]]:
-        return [{"ID": "n1", "Description": {"Hostname": "vm"}}]
-
-    def inspect_task(self, ident: str) -> dict[str, Any]:
-        self.inspected.append(ident)
-        if ident == "vanished":
-            raise EngineError("inspect task vanished: not found", status=404)
-        return {"ID": ident, "Slot": 9}
-
-    def service_log_frames(self, ident: str, *, follow: bool, tail: str = "all",
-                           since: str | None = None) -> Iterator[tuple[int, bytes]]:
-        self.opened.append((ident, follow, tail, since))
-        yield from self.frames.get(ident, [])
-        if follow:
-            self.release.wait(10)
+def swarm(services: list[dict[str, Any]], frames: dict[str, list[tuple[int, bytes]]],
+          tasks: list[dict[str, Any]] | None = None, **kwargs: Any) -> FakeSwarm:
+    """A swarm holding these services and tasks, with log frames per service ID."""
+    return FakeSwarm(services=services, frames=frames, tasks=tasks or [], **kwargs)
 
 
-def _collect(gateway: FakeGateway, opts: LogOptions, stop: threading.Event | None = None) -> list[LogLine]:
+def _collect(gateway: FakeSwarm, opts: LogOptions, stop: threading.Event | None = None) -> list[LogLine]:
     lines: list[LogLine] = []
     stream_stack_logs(gateway, "st", opts, lines.append, stop)
     return lines
@@ -232,7 +203,7 @@ def test_streams_merged_in_time_order_with_prefixes() -> None:
                   frame("2026-11-29T11:00:00Z", "svcdb", "vanished", "early")],
     }
     tasks = [{"ID": "taskweb1xxxxxxx", "Slot": 1}, {"ID": "taskweb2xxxxxxx", "Slot": 2}, {"ID": "taskdb0xxxxxxxx", "Slot": 0}]
-    gateway = FakeGateway(services, frames, tasks)
+    gateway = swarm(services, frames, tasks)
     lines = _collect(gateway, LogOptions(tail="5", since="100.0"))
     assert [(line.service, line.prefix, line.record.text, line.record.stderr) for line in lines] == [
         ("st_db", "st_db.0.vanished@vm", "early", False),
@@ -248,21 +219,21 @@ def test_named_services_only() -> None:
     services = [_service("svcweb", "st_web"), _service("svcdb", "st_db")]
     frames = {"svcweb": [frame("2026-11-29T11:00:01Z", "svcweb", "t1", "w")],
               "svcdb": [frame("2026-11-29T11:00:01Z", "svcdb", "t2", "d")]}
-    lines = _collect(FakeGateway(services, frames, [{"ID": "t1", "Slot": 1}]), LogOptions(services=["web"]))
+    lines = _collect(swarm(services, frames, [{"ID": "t1", "Slot": 1}]), LogOptions(services=["web"]))
     assert [line.record.text for line in lines] == ["w"]
 
 
 def test_unknown_stack() -> None:
     with pytest.raises(EngineError) as info:
-        _collect(FakeGateway([], {}), LogOptions())
+        _collect(swarm([], {}), LogOptions())
     assert str(info.value) == "nothing found in stack: st"
 
 
 def test_follow_picks_up_a_service_created_later() -> None:
-    gateway = FakeGateway([_service("svcweb", "st_web")],
-                          {"svcweb": [frame("2026-11-29T11:00:01Z", "svcweb", "t1", "first")],
-                           "svclate": [frame("2026-11-29T11:00:05Z", "svclate", "t2", "late")]},
-                          [{"ID": "t1", "Slot": 1}, {"ID": "t2", "Slot": 1}])
+    gateway = swarm([_service("svcweb", "st_web")],
+                    {"svcweb": [frame("2026-11-29T11:00:01Z", "svcweb", "t1", "first")],
+                     "svclate": [frame("2026-11-29T11:00:05Z", "svclate", "t2", "late")]},
+                    [{"ID": "t1", "Slot": 1}, {"ID": "t2", "Slot": 1}])
     stop = threading.Event()
     lines: list[LogLine] = []
 
@@ -285,22 +256,17 @@ def test_follow_picks_up_a_service_created_later() -> None:
 
 
 def test_stream_error_reaches_the_caller() -> None:
-    class Broken(FakeGateway):
-        def service_log_frames(self, ident: str, *, follow: bool, tail: str = "all",
-                               since: str | None = None) -> Iterator[tuple[int, bytes]]:
-            raise EngineError("read logs of service svcweb: boom")
-            yield  # pragma: no cover
-
+    broken = swarm([_service("svcweb", "st_web")], {}, refuse={"read logs of service svcweb": "boom"})
     with pytest.raises(EngineError) as info:
-        _collect(Broken([_service("svcweb", "st_web")], {}), LogOptions())
+        _collect(broken, LogOptions())
     assert str(info.value) == "read logs of service svcweb: boom"
 
 
 def test_tty_service_skipped_with_a_warning() -> None:
     tty = _service("svctty", "st_tty")
     tty["Spec"]["TaskTemplate"] = {"ContainerSpec": {"TTY": True}}
-    gateway = FakeGateway([tty, _service("svcweb", "st_web")],
-                          {"svcweb": [frame("2026-11-29T11:00:01Z", "svcweb", "t1", "w")]}, [{"ID": "t1", "Slot": 1}])
+    gateway = swarm([tty, _service("svcweb", "st_web")],
+                    {"svcweb": [frame("2026-11-29T11:00:01Z", "svcweb", "t1", "w")]}, [{"ID": "t1", "Slot": 1}])
     warnings: list[str] = []
     lines: list[LogLine] = []
     stream_stack_logs(gateway, "st", LogOptions(), lines.append, warn=warnings.append)
@@ -310,15 +276,10 @@ def test_tty_service_skipped_with_a_warning() -> None:
 
 
 def test_following_a_service_that_is_gone_ends_its_stream_quietly() -> None:
-    class Gone(FakeGateway):
-        def service_log_frames(self, ident: str, *, follow: bool, tail: str = "all",
-                               since: str | None = None) -> Iterator[tuple[int, bytes]]:
-            if ident == "svcgone":
-                raise EngineError("read logs of service svcgone: no such service", status=404)
-            yield from super().service_log_frames(ident, follow=follow, tail=tail, since=since)
-
-    gateway = Gone([_service("svcgone", "st_gone"), _service("svcweb", "st_web")],
-                   {"svcweb": [frame("2026-11-29T11:00:01Z", "svcweb", "t1", "w")]}, [{"ID": "t1", "Slot": 1}])
+    gone = EngineError("read logs of service svcgone: no such service", status=404)
+    gateway = swarm([_service("svcgone", "st_gone"), _service("svcweb", "st_web")],
+                    {"svcweb": [frame("2026-11-29T11:00:01Z", "svcweb", "t1", "w")]}, [{"ID": "t1", "Slot": 1}],
+                    refuse={"read logs of service svcgone": gone})
     stop = threading.Event()
     lines: list[LogLine] = []
 
@@ -332,7 +293,7 @@ def test_following_a_service_that_is_gone_ends_its_stream_quietly() -> None:
 
 
 def test_unreadable_frame_is_an_engine_error() -> None:
-    gateway = FakeGateway([_service("svcweb", "st_web")], {"svcweb": [(1, b"not-a-time oops hello\n")]})
+    gateway = swarm([_service("svcweb", "st_web")], {"svcweb": [(1, b"not-a-time oops hello\n")]})
     with pytest.raises(EngineError) as info:
         _collect(gateway, LogOptions())
     assert str(info.value) == (

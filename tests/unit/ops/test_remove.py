@@ -1,72 +1,29 @@
-"""`rm`: docker's removal order, and the wait for networks that stopping tasks still use."""
+"""ops.remove: `rm` in docker's removal order, and the wait for networks that stopping tasks still use."""
 
 from __future__ import annotations
 
-from typing import Any
 
 from composeswarm.engine.gateway import LiveStack
 from composeswarm.errors import EngineError
 from composeswarm.ops.remove import RemoveEvent, remove_stack
+from tests.support.fake_swarm import Clock, FakeSwarm, Snapshot
 
 
-class FakeEngine:
-    """A stack in memory; a network stays "in use" for `busy_for` removal attempts."""
-
-    def __init__(self, live: LiveStack, busy_for: int = 0, tasks: list[str] | None = None,
-                 refuse: dict[str, EngineError] | None = None, listed_for: int = 0) -> None:
-        self.live = live
-        self.listed_for = listed_for  # inspect calls that still find the removed network
-        self.busy_for = busy_for
-        self.tasks = tasks or []  # states of the stack's tasks, per list call: consumed one by one
-        self.refuse = refuse or {}
-        self.calls: list[str] = []
-
-    def read_stack(self, stack: str) -> LiveStack:
-        return self.live
-
-    def list_tasks(self, filters: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
-        state = self.tasks.pop(0) if self.tasks else "shutdown"
-        return [{"Status": {"State": state}}]
-
-    def _remove(self, kind: str, name: str | None) -> None:
-        self.calls.append(f"{kind} {name}")
-        if name in self.refuse:
-            raise self.refuse[name]
-        if kind == "network" and self.busy_for > 0:
-            self.busy_for -= 1
-            raise EngineError(f"remove network {name}: rpc error: network {name} is in use by task abc", status=400)
-
-    def remove_service(self, ident: str, name: str | None = None) -> None:
-        self._remove("service", name)
-
-    def remove_secret(self, ident: str, name: str | None = None) -> None:
-        self._remove("secret", name)
-
-    def remove_config(self, ident: str, name: str | None = None) -> None:
-        self._remove("config", name)
-
-    def remove_network(self, ident: str, name: str | None = None) -> None:
-        self._remove("network", name)
-
-    def inspect_network(self, ident: str) -> dict[str, Any] | None:
-        self.calls.append(f"inspect network {ident}")
-        if self.listed_for > 0:
-            self.listed_for -= 1
-            return {"Id": ident}
-        return None
+IN_USE = "rpc error: network st_default is in use by task abc"
 
 
-class Clock:
-    """A fake monotonic clock that `sleep` advances."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+def swarm(live: LiveStack, busy_for: int = 0, tasks: list[str] | None = None,
+          refuse: dict[str, str | EngineError] | None = None, listed_for: int = 0) -> FakeSwarm:
+    """The stack in a fake swarm: its network "in use" for `busy_for` removals; the states of its tasks,
+    one list call each (then shut down); `listed_for` inspects that still find the removed network."""
+    refuse = dict(refuse or {})
+    times = {}
+    if busy_for:
+        refuse["remove network st_default"] = IN_USE
+        times["remove network st_default"] = busy_for
+    snapshots = [Snapshot([], [{"Status": {"State": s}}]) for s in [*tasks, "shutdown"]] if tasks else None
+    return FakeSwarm.holding(live, refuse=refuse, refuse_times=times, snapshots=snapshots, poll_on="list tasks",
+                             linger=listed_for)
 
 
 def _stack() -> LiveStack:
@@ -79,10 +36,10 @@ def _stack() -> LiveStack:
     )
 
 
-def _run(engine: FakeEngine, wait: bool = True, timeout: float = 60.0) -> tuple[list[str], Clock, str | None]:
+def _run(engine: FakeSwarm, wait: bool = True, timeout: float = 60.0) -> tuple[list[str], Clock, str | None]:
     """Remove the stack with a fake clock: (event lines, clock, error message or None)."""
     events: list[RemoveEvent] = []
-    clock = Clock()
+    clock = Clock(now=0.0)
     error = None
     try:
         remove_stack(engine, "st", wait=wait, timeout=timeout, interval=0.5, on_event=events.append,
@@ -93,26 +50,28 @@ def _run(engine: FakeEngine, wait: bool = True, timeout: float = 60.0) -> tuple[
 
 
 def test_order_as_docker() -> None:
-    engine = FakeEngine(_stack())
+    engine = swarm(_stack())
     events, _, error = _run(engine)
     assert error is None
-    assert engine.calls == ["service st_db", "service st_web", "secret st_token", "config st_conf", "network st_default",
-                            "inspect network n"]
+    assert engine.calls_of("remove", "inspect") == [
+        "remove service st_db", "remove service st_web", "remove secret st_token", "remove config st_conf",
+        "remove network st_default", "inspect network n",
+    ]
     assert events == ["remove service st_db", "remove service st_web", "remove secret st_token",
                       "remove config st_conf", "remove network st_default"]
 
 
 def test_network_in_use_is_retried_until_the_tasks_are_gone() -> None:
-    engine = FakeEngine(_stack(), busy_for=3)
+    engine = swarm(_stack(), busy_for=3)
     events, clock, error = _run(engine)
     assert error is None
-    assert engine.calls.count("network st_default") == 4
+    assert engine.calls.count("remove network st_default") == 4
     assert events[-2:] == ["wait tasks st", "gone network st_default"]
     assert clock.now == 1.5
 
 
 def test_network_still_in_use_after_the_timeout() -> None:
-    engine = FakeEngine(_stack(), busy_for=1000)
+    engine = swarm(_stack(), busy_for=1000)
     _, _, error = _run(engine, timeout=5.0)
     assert error == (
         "failed to remove some resources from stack st: network st_default: still in use after 5s: "
@@ -121,9 +80,9 @@ def test_network_still_in_use_after_the_timeout() -> None:
 
 
 def test_detach_tries_once() -> None:
-    engine = FakeEngine(_stack(), busy_for=1)
+    engine = swarm(_stack(), busy_for=1)
     _, _, error = _run(engine, wait=False)
-    assert engine.calls.count("network st_default") == 1
+    assert engine.calls.count("remove network st_default") == 1
     assert error == (
         "failed to remove some resources from stack st: network st_default: "
         "remove network st_default: rpc error: network st_default is in use by task abc"
@@ -131,28 +90,28 @@ def test_detach_tries_once() -> None:
 
 
 def test_waits_until_the_engine_no_longer_lists_the_network() -> None:
-    engine = FakeEngine(_stack(), listed_for=2)
+    engine = swarm(_stack(), listed_for=2)
     _, clock, error = _run(engine)
     assert (engine.calls[-3:], clock.now, error) == (["inspect network n"] * 3, 1.0, None)
 
 
 def test_detach_does_not_wait_for_the_network_to_leave() -> None:
-    engine = FakeEngine(_stack(), listed_for=2)
+    engine = swarm(_stack(), listed_for=2)
     _, clock, error = _run(engine, wait=False)
-    assert (engine.calls[-1], clock.now, error) == ("network st_default", 0.0, None)
+    assert (engine.calls[-1], clock.now, error) == ("remove network st_default", 0.0, None)
 
 
 def test_waits_for_running_tasks_without_networks() -> None:
     live = LiveStack(stack="st", services=[{"ID": "1", "Spec": {"Name": "st_web"}}])
-    engine = FakeEngine(live, tasks=["running", "running", "shutdown"])
+    engine = swarm(live, tasks=["running", "running", "shutdown"])
     _, clock, error = _run(engine)
     assert (clock.now, error) == (1.0, None)
 
 
 def test_gone_already_is_fine_and_other_errors_are_reported() -> None:
-    engine = FakeEngine(_stack(), refuse={
-        "st_db": EngineError("remove service st_db: no such service", status=404),
-        "st_token": EngineError("remove secret st_token: permission denied", status=403),
+    engine = swarm(_stack(), refuse={
+        "remove service st_db": EngineError("remove service st_db: no such service", status=404),
+        "remove secret st_token": EngineError("remove secret st_token: permission denied", status=403),
     })
     events, _, error = _run(engine)
     assert error == (
@@ -162,4 +121,4 @@ def test_gone_already_is_fine_and_other_errors_are_reported() -> None:
 
 
 def test_nothing_found() -> None:
-    assert _run(FakeEngine(LiveStack(stack="st")))[2] == "nothing found in stack: st"
+    assert _run(swarm(LiveStack(stack="st")))[2] == "nothing found in stack: st"
