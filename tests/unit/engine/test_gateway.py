@@ -1,4 +1,4 @@
-"""Engine.registry_auth_for: the X-Registry-Auth header from the docker CLI config, as text."""
+"""engine.gateway: Engine.registry_auth_for, the X-Registry-Auth header from the docker CLI config, as text."""
 
 from __future__ import annotations
 
