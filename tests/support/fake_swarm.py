@@ -3,8 +3,9 @@
 `FakeSwarm` has the methods of `composeswarm.engine.gateway.Engine` that the stages call (apply,
 resolve, deploy's checks, the watcher, logs, rm). It answers reads from what it holds, or, given
 `snapshots`, from one scripted snapshot per poll. It records each call under the name the Engine
-gives it in its errors ("create service s_web", "list tasks service=id-a up-to-date", "inspect
-network n"), so a refused call fails with the text the Engine would give. It imports no Docker SDK.
+gives it in its errors, list calls with their filters ("create service s_web", "inspect network n",
+"list tasks service=id-a up-to-date"), so a refused call fails with the text the Engine would give.
+It imports no Docker SDK.
 
 The builders make objects shaped as the Engine API returns them; `Clock` is time that moves only
 when the code under test sleeps.
@@ -186,7 +187,7 @@ class FakeSwarm:
     opened: list[tuple[str, bool, str, str | None]] = field(default_factory=list)  # log streams
     release: threading.Event = field(default_factory=threading.Event)  # ends the followed log streams
     index: int = -1  # the current poll
-    _gone: dict[str, list[Any]] = field(default_factory=dict)  # removed network ID -> [object, inspects left]
+    _gone: dict[str, tuple[Json, int]] = field(default_factory=dict)  # removed network ID -> (it, inspects left)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -272,10 +273,10 @@ class FakeSwarm:
         for net in self.networks:
             if ident in (net.get("Id"), net.get("Name")):
                 return net
-        gone = self._gone.get(ident)
-        if gone is not None and gone[1] > 0:
-            gone[1] -= 1
-            return dict(gone[0])
+        net, left = self._gone.get(ident, ({}, 0))
+        if left > 0:
+            self._gone[ident] = (net, left - 1)
+            return net
         return None
 
     def inspect_task(self, ident: str) -> Json:
@@ -322,7 +323,7 @@ class FakeSwarm:
         self._call(f"remove network {name or ident}", ident, write=True)
         for net in [n for n in self.networks if n.get("Id") == ident]:
             self.networks.remove(net)
-            self._gone[ident] = [net, self.linger]
+            self._gone[ident] = (net, self.linger)
 
     def create_secret(self, spec: Json) -> str:
         return self._create("secret", self.secrets, spec)
