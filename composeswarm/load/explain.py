@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from composeswarm.errors import Path
-from composeswarm.load.schema import LATEST, VERSIONS, schema_document
+from composeswarm.load.schemadocs import LATEST, VERSIONS, schema_document
 
 
 _NAME_PATTERN = "^[a-zA-Z0-9._-]+$"

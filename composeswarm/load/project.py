@@ -14,7 +14,7 @@ from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
-from composeswarm.load import checks, schema
+from composeswarm.load import checks, schema, schemadocs
 from composeswarm.errors import InputError, Issue, Path
 from composeswarm.load.envfiles import read_dotenv
 from composeswarm.load.interpolate import interpolate
@@ -258,7 +258,7 @@ def _absolute(name: str, cwd: str) -> str:
 
 def _version(doc: Document, issues: list[Issue]) -> str | None:
     raw = doc.data.get("version")
-    version = schema.normalize_version(raw)
+    version = schemadocs.normalize_version(raw)
     if version is None:
         pos = doc.positions.get(("version",))
         issues.append(

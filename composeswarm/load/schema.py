@@ -6,44 +6,15 @@ they refuse it, and `load.explain` turns its errors into messages.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from composeswarm.errors import Issue, Path
 from composeswarm.load.model import Position, issue_at
+from composeswarm.load.explain import messages
 from composeswarm.load.predicates import Check, Compiler, duration_ok, port_spec_ok
-
-
-VERSIONS = tuple(f"3.{minor}" for minor in range(14))
-
-
-LATEST = VERSIONS[-1]
-
-
-def normalize_version(raw: object) -> str | None:
-    """docker CLI 28: missing, "" or "3" mean the latest 3.x; other values must name a schema."""
-    if raw is None:
-        return LATEST
-    # docker compares fmt.Sprint(version): a number 3 means "3" (the schema then asks for a string)
-    text = str(raw).lower() if isinstance(raw, bool) else str(raw)
-    if text in ("", "3"):
-        return LATEST
-    if text in VERSIONS:
-        return text
-    if re.fullmatch(r"3\.[0-9]+", text) and text.rstrip("0") in VERSIONS:
-        return None
-    return None
-
-
-@lru_cache(maxsize=None)
-def schema_document(version: str) -> dict[str, Any]:
-    ref = resources.files("composeswarm.schemas").joinpath(f"config_schema_v{version}.json")
-    data: dict[str, Any] = json.loads(ref.read_text(encoding="utf-8"))
-    return data
+from composeswarm.load.schemadocs import schema_document
 
 
 @lru_cache(maxsize=None)
@@ -73,8 +44,6 @@ def validate(
     fast = _fast(version)
     if fast is not None and fast(data):
         return []
-    from composeswarm.load.explain import messages
-
     issues: list[Issue] = []
     for error in _validator(version).iter_errors(data):
         for path, message in messages(error):

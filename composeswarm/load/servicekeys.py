@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from composeswarm.dockerrules.gofmt import go_sprint
 from composeswarm.dockerrules.units import is_size
 from composeswarm.errors import ConvertError, Path
 from composeswarm.load.shortsyntax import hosts_list, labels, mapping, shell_command, string_list
 
-if TYPE_CHECKING:
-    from composeswarm.load.normalizer import Normalizer
-
 Tree = dict[str, Any]
 
 
-def _shell(self: Normalizer, value: Any, path: Path) -> list[str] | None:
+class NormalizerLike(Protocol):
+    """What a handler asks of the normalizer that calls it (`load.normalizer.NormalizerLike`)."""
+
+    def issue(self, path: Path, message: str) -> None: ...
+
+    def origin(self, entry: Tree, raw: Path) -> None: ...
+
+    def ports(self, value: list[Any], path: Path) -> list[Tree]: ...
+
+    def volumes(self, value: list[Any], path: Path) -> list[Tree]: ...
+
+
+def _shell(self: NormalizerLike, value: Any, path: Path) -> list[str] | None:
     try:
         return shell_command(value) or None
     except ConvertError as exc:
@@ -25,7 +34,7 @@ def _shell(self: Normalizer, value: Any, path: Path) -> list[str] | None:
         return None
 
 
-def _file_refs(self: Normalizer, value: list[Any], path: Path) -> list[Tree]:
+def _file_refs(self: NormalizerLike, value: list[Any], path: Path) -> list[Tree]:
     out: list[Tree] = []
     for i, item in enumerate(value):
         if isinstance(item, str):
@@ -36,7 +45,7 @@ def _file_refs(self: Normalizer, value: list[Any], path: Path) -> list[Tree]:
     return out
 
 
-def _build(self: Normalizer, value: Any, path: Path) -> Tree:
+def _build(self: NormalizerLike, value: Any, path: Path) -> Tree:
     if isinstance(value, str):
         return {"context": value}
     out = dict(value)
@@ -51,7 +60,7 @@ def _build(self: Normalizer, value: Any, path: Path) -> Tree:
     return out
 
 
-def _deploy(self: Normalizer, value: Any, path: Path) -> Tree | None:
+def _deploy(self: NormalizerLike, value: Any, path: Path) -> Tree | None:
     if not value:
         return None
     out = {k: v for k, v in value.items() if v is not None}
@@ -66,40 +75,40 @@ def _deploy(self: Normalizer, value: Any, path: Path) -> Tree | None:
     return out
 
 
-def _healthcheck(self: Normalizer, value: Any, path: Path) -> Tree:
+def _healthcheck(self: NormalizerLike, value: Any, path: Path) -> Tree:
     out = {k: v for k, v in value.items() if v is not None}
     if isinstance(out.get("test"), str):
         out["test"] = ["CMD-SHELL", out["test"]]
     return out
 
 
-def _logging(self: Normalizer, value: Any, path: Path) -> Tree:
+def _logging(self: NormalizerLike, value: Any, path: Path) -> Tree:
     out = {k: v for k, v in value.items() if v is not None}
     if "options" in out:
         out["options"] = {k: go_sprint(v) if v is not None else "" for k, v in sorted(out["options"].items())}
     return out
 
 
-def _service_networks(self: Normalizer, value: Any, path: Path) -> Tree:
+def _service_networks(self: NormalizerLike, value: Any, path: Path) -> Tree:
     if isinstance(value, list):
         return {name: None for name in sorted(value)}
     return {k: value[k] for k in sorted(value)}
 
 
-def _extra_hosts(self: Normalizer, value: Any, path: Path) -> list[str]:
+def _extra_hosts(self: NormalizerLike, value: Any, path: Path) -> list[str]:
     return hosts_list(value)
 
 
-def _expose(self: Normalizer, value: Any, path: Path) -> list[str]:
+def _expose(self: NormalizerLike, value: Any, path: Path) -> list[str]:
     return [go_sprint(v) for v in value]
 
 
-def _ignored_env(self: Normalizer, value: Any, path: Path) -> Any:
+def _ignored_env(self: NormalizerLike, value: Any, path: Path) -> Any:
     # env_file is printed as written; its content is merged into environment by `service`
     return string_list(value) if value is not None else None
 
 
-_Handler = Callable[["Normalizer", Any, Path], Any]
+_Handler = Callable[[NormalizerLike, Any, Path], Any]
 
 
 SERVICE_KEYS: dict[str, _Handler] = {

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.load import schema
+from composeswarm.load import schema, schemadocs
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 
@@ -37,7 +37,7 @@ def web(**keys: Any) -> dict[str, Any]:
     ],
 )
 def test_normalize_version(raw: object, version: str | None) -> None:
-    assert schema.normalize_version(raw) == version
+    assert schemadocs.normalize_version(raw) == version
 
 
 @pytest.mark.parametrize(
@@ -117,10 +117,10 @@ def test_valid(data: dict[str, Any]) -> None:
 def test_fast_path_agrees_with_jsonschema(data: dict[str, Any]) -> None:
     from jsonschema import Draft7Validator
 
-    for version in schema.VERSIONS:
+    for version in schemadocs.VERSIONS:
         fast = schema._fast(version)
         assert fast is not None
-        slow = Draft7Validator(schema.schema_document(version), format_checker=schema._validator(version).format_checker)
+        slow = Draft7Validator(schemadocs.schema_document(version), format_checker=schema._validator(version).format_checker)
         assert fast(data) == slow.is_valid(data), version
 
 
@@ -185,7 +185,7 @@ def test_fast_path_agrees_on_random_edits(version: str) -> None:
 
     fast = schema._fast(version)
     assert fast is not None
-    slow = Draft7Validator(schema.schema_document(version), format_checker=schema._validator(version).format_checker)
+    slow = Draft7Validator(schemadocs.schema_document(version), format_checker=schema._validator(version).format_checker)
     disagree = [doc for doc in _mutations(11, 300) if fast({**doc, "version": version}) !=
                 slow.is_valid({**doc, "version": version})]
     assert disagree == []
