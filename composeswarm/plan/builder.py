@@ -26,8 +26,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from deepdiff import DeepDiff
-
 from composeswarm.plan.view import IMAGE_LABEL, PINNED, mode_of, service_view
 
 if TYPE_CHECKING:
@@ -392,18 +390,13 @@ class _Builder:
         if before.get("image") != after.get("image"):  # the written image says it; the pinned one is detail
             before = {k: v for k, v in before.items() if k != PINNED}
             after = {k: v for k, v in after.items() if k != PINNED}
-        # threshold_to_diff_deeper=0: DeepDiff 8+ would report two very different views as one change at
-        # the root; ignore_numeric_type_changes: 1 and 1.0 are one value, as for ==.
-        tree = DeepDiff(dict(before), dict(after), view="tree", threshold_to_diff_deeper=0, ignore_numeric_type_changes=True)
-        changed = {level.path(output_format="list")[0] for levels in tree.values() for level in levels}
-        for path in _ordered_union(before, after):  # DeepDiff groups by report type: keep the views' order
-            if path not in changed:
-                continue
+        for path in _ordered_union(before, after):
             old, new = before.get(path), after.get(path)
             if old is None and path in ENGINE_MAY_DROP:
                 continue  # an older engine ignores the field: sending it again changes nothing
-            shown = "image" if path == PINNED else path  # same written image, a new digest
-            out.append(FieldChange(shown, old, new, sensitive=not self.show_sensitive and is_sensitive(path)))
+            if old != new:
+                shown = "image" if path == PINNED else path  # same written image, a new digest
+                out.append(FieldChange(shown, old, new, sensitive=not self.show_sensitive and is_sensitive(path)))
         return tuple(out)
 
 
