@@ -1,4 +1,4 @@
-"""`validate` and `config` must start fast: no Docker SDK, rich or deepdiff (nor jsonschema for valid files)."""
+"""`validate` and `config` must start fast: no Docker SDK or rich (nor jsonschema for valid files)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ except SystemExit:
 except BaseException as exc:
     if type(exc).__name__ != "Exit":
         raise
-heavy = sorted(m for m in ("docker", "rich", "deepdiff", "requests", "jsonschema") if m in sys.modules)
+heavy = sorted(m for m in ("docker", "rich", "requests", "jsonschema") if m in sys.modules)
 print(json.dumps(heavy), file=sys.stderr)
 """
 
