@@ -92,7 +92,7 @@ def test_cli_exits_1_without_traceback(name: str, commands: tuple[str, ...], fir
         assert proc.stderr.splitlines()[0].startswith(first_line)
 
 
-# `validate` and `config` must start fast: no Docker SDK, rich or deepdiff (nor jsonschema for valid files)
+# `validate` and `config` must start fast: no Docker SDK or rich (nor jsonschema for valid files)
 VALID = "services:\n  web:\n    image: nginx:1.25\n    ports: ['80:80']\n"
 INVALID = "services:\n  web:\n    image: nginx:1.25\n    replica: 2\n"
 PROBE = """
@@ -105,7 +105,7 @@ except SystemExit:
 except BaseException as exc:
     if type(exc).__name__ != "Exit":
         raise
-heavy = sorted(m for m in ("docker", "rich", "deepdiff", "requests", "jsonschema") if m in sys.modules)
+heavy = sorted(m for m in ("docker", "rich", "requests", "jsonschema") if m in sys.modules)
 print(json.dumps(heavy), file=sys.stderr)
 """
 
