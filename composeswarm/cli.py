@@ -1,19 +1,21 @@
-"""The command line: one function per command; options in, stages called, results to render.
+"""The command line: one function per command; options in, one stage called, its result to render.
 
 Exit codes (the same for every command):
   0  ok / no changes          1  error (bad input, engine refused, unreachable)
   2  plan has changes         3  rollout failed, paused or rolled back
   4  timed out waiting        130  interrupted (Ctrl-C)
 
-Errors are mapped to exit codes in one place, `_run`. Heavy modules (the Docker SDK above all) are
+Errors are mapped to exit codes in one place, `_exit_code`. Heavy modules (the Docker SDK above all) are
 imported inside the commands that need them, so `validate` and `config` start fast.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, ParamSpec
 
 import typer
 
@@ -38,11 +40,7 @@ app = typer.Typer(
 FileOpt = Annotated[
     Optional[list[str]],
     typer.Option(
-        "--file",
-        "-f",
-        "--compose-file",
-        "-c",
-        metavar="FILE",
+        "--file", "-f", "--compose-file", "-c", metavar="FILE",
         help="Compose file (repeatable; '-' reads standard input). Default: compose.yaml, "
         "compose.yml, docker-compose.yml or docker-compose.yaml in the current folder.",
     ),
@@ -51,82 +49,89 @@ EnvFileOpt = Annotated[
     Optional[list[str]],
     typer.Option("--env-file", metavar="FILE", help="File of VAR=value lines for interpolation (repeatable)."),
 ]
-OutputOpt = Annotated[
-    str,
-    typer.Option("--output", "--format", "-o", help="Output format: text or json."),
-]
+OutputOpt = Annotated[str, typer.Option("--output", "--format", "-o", help="Output format: text or json.")]
 ContextOpt = Annotated[
     Optional[str],
     typer.Option("--context", help="Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, current context)."),
 ]
+StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK")]
 
-T = TypeVar("T")
+P = ParamSpec("P")
+# What a command prints when it stops on an error (render.print_failure unless the command says).
+Report = Callable[[BaseException], None]
 
 
-def _run(fn: Callable[[], int | None]) -> None:
-    """Call a command body and turn its result or error into the process exit code."""
+def _exit_code(fn: Callable[[], int | None], report: Report | None = None, *, streaming: bool = False) -> int:
+    """Call `fn`: the one place where an error becomes what is printed and the exit code.
+
+    `streaming` (logs): Ctrl-C is how it ends (no error line); a reader that goes away is no failure.
+    """
     from composeswarm import render
 
+    report = report or render.print_failure
     try:
-        code = fn() or errors.EXIT_OK
-    except errors.InputError as exc:
-        render.print_issues(exc.issues)
-        code = exc.exit_code
+        return fn() or errors.EXIT_OK
     except errors.ComposeSwarmError as exc:
-        render.print_error(str(exc))
-        code = exc.exit_code
-    except KeyboardInterrupt:
-        render.print_error("interrupted: the swarm is left as it is; rerun the command to converge")
-        code = errors.EXIT_INTERRUPTED
-    raise typer.Exit(code)
+        report(exc)
+        return exc.exit_code
+    except KeyboardInterrupt as exc:
+        if not streaming:
+            report(exc)
+        return errors.EXIT_INTERRUPTED
+    except BrokenPipeError:
+        if not streaming:
+            raise  # typer's own handling: exit 1
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep the exit's flush quiet
+        return errors.EXIT_OK
+
+
+def _command(name: str, *, streaming: bool = False, **kwargs: Any) -> Callable[[Callable[P, int | None]], Callable[P, None]]:
+    """`app.command(name)` for a function whose result or error `_exit_code` turns into the exit code."""
+
+    def register(fn: Callable[P, int | None]) -> Callable[P, None]:
+        @functools.wraps(fn)
+        def command(*args: P.args, **kw: P.kwargs) -> None:
+            raise typer.Exit(_exit_code(lambda: fn(*args, **kw), streaming=streaming))
+
+        app.command(name, **kwargs)(command)
+        return command
+
+    return register
 
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(errors.EXIT_INTERRUPTED)
+    # every command reports its own errors: what reaches here is a Ctrl-C before one runs
+    sys.exit(_exit_code(app, report=lambda _: print("interrupted", file=sys.stderr)))
 
 
-@app.callback()
-def _root() -> None:
-    """Deploy docker-compose v3 files to Docker Swarm."""
+def _bad_option(message: str) -> errors.InputError:
+    return errors.InputError([errors.Issue("", None, None, (), message)])
 
 
-# --- commands -----------------------------------------------------------------------------------
-# Each command below parses its options and delegates; keep bodies short.
-
-
-@app.command("version")
-def version_cmd() -> None:
-    """Print composeswarm's version."""
-    from composeswarm import __version__
-
-    typer.echo(__version__)
-
-
-# --- operating stacks: ls, services, ps, logs, rm (the ops helper) ------------------------------
-
-StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK")]
-
-
-def _output(output: str) -> str:
-    """text or json; anything else is a one-line error (exit 1)."""
+def _output(output: str) -> Literal["text", "json"]:
+    """--output: text or json; anything else is a one-line error (exit 1)."""
     if output not in ("text", "json"):
-        raise errors.InputError([errors.Issue("", None, None, (), f"--output must be text or json, got {output!r}")])
-    return output
+        raise _bad_option(f"--output must be text or json, got {output!r}")
+    return "json" if output == "json" else "text"
+
+
+def _plan_exit(plan: Plan) -> int:
+    """EXIT_CHANGES when the plan would change anything, else EXIT_OK."""
+    return errors.EXIT_CHANGES if plan.has_changes else errors.EXIT_OK
 
 
 if TYPE_CHECKING:
+    from composeswarm.act.deploy import Deployment
+    from composeswarm.act.watcher import Waiter
     from composeswarm.engine.gateway import Engine
+    from composeswarm.plan.builder import Plan
+    from composeswarm.render.deploy_report import DeployReport
+    from composeswarm.render.progress import ProgressRenderer
 
 
 def _connect(context: Optional[str]) -> Engine:
     """The engine the docker CLI would use (imports the Docker SDK only when called)."""
-    import os
-
     from composeswarm.engine.gateway import Engine
 
     try:
@@ -139,49 +144,48 @@ def _connect(context: Optional[str]) -> Engine:
         raise errors.EngineError(f"cannot set up the Docker client for {host}: {reason}") from exc
 
 
-@app.command("ls")
+@app.command("version")
+def version_cmd() -> None:
+    """Print composeswarm's version."""
+    from composeswarm import __version__
+
+    typer.echo(__version__)
+
+
+# --- operating stacks: ls, services, ps, logs, rm (the ops helper) ------------------------------
+
+
+@_command("ls")
 def ls_cmd(output: OutputOpt = "text", context: ContextOpt = None) -> None:
     """List stacks with their service counts.
 
     Stacks deployed by composeswarm and by `docker stack deploy` alike (the namespace label).
     """
+    from composeswarm.ops import rows as stacks
+    from composeswarm.render import tables as status
 
-    def body() -> int:
-        from composeswarm.ops import rows as stacks
-        from composeswarm.render import tables as status
-
-        fmt = _output(output)
-        services = _connect(context).list_stacks_services()
-        typer.echo(status.render_stacks(stacks.stack_summaries(services), fmt), nl=False)
-        return errors.EXIT_OK
-
-    _run(body)
+    fmt = _output(output)
+    services = _connect(context).list_stacks_services()
+    typer.echo(status.render_stacks(stacks.stack_summaries(services), fmt), nl=False)
 
 
-@app.command("services")
+@_command("services")
 def services_cmd(stack: StackArg, output: OutputOpt = "text", context: ContextOpt = None) -> None:
     """List the services of a stack.
 
     Mode, replicas running/desired, image and published ports, as `docker stack services`.
     """
+    from composeswarm.ops import rows as stacks
+    from composeswarm.render import tables as status
 
-    def body() -> int:
-        from composeswarm.ops import rows as stacks
-        from composeswarm.render import tables as status
-
-        fmt = _output(output)
-        from composeswarm.dockerrules.stacknames import stack_filter
-
-        live = _connect(context).list_services_status(stack_filter(stack))
-        if not live:
-            raise errors.EngineError(f"nothing found in stack: {stack}")
-        typer.echo(status.render_services(stack, stacks.service_rows(live), fmt), nl=False)
-        return errors.EXIT_OK
-
-    _run(body)
+    fmt = _output(output)
+    live = _connect(context).list_services_status(stack_filter(stack))
+    if not live:
+        raise errors.EngineError(f"nothing found in stack: {stack}")
+    typer.echo(status.render_services(stack, stacks.service_rows(live), fmt), nl=False)
 
 
-@app.command("ps")
+@_command("ps")
 def ps_cmd(
     stack: StackArg,
     all_tasks: Annotated[bool, typer.Option("--all", "-a", help="Also show the tasks each task replaced.")] = False,
@@ -194,28 +198,21 @@ def ps_cmd(
     Name, image, node, desired and current state and error, as `docker stack ps`; the tasks
     they replaced with --all.
     """
+    from composeswarm.ops import rows as stacks
+    from composeswarm.render import tables as status
 
-    def body() -> int:
-        from composeswarm.ops import rows as stacks
-        from composeswarm.render import tables as status
-
-        fmt = _output(output)
-        engine = _connect(context)
-        from composeswarm.dockerrules.stacknames import stack_filter
-
-        label = stack_filter(stack)
-        tasks = engine.list_tasks(label)
-        if not tasks:
-            raise errors.EngineError(f"nothing found in stack: {stack}")
-        names = {str(s["ID"]): str(s["Spec"]["Name"]) for s in engine.list_services(label)}
-        rows = stacks.task_rows(tasks, names, stacks.node_names(engine.list_nodes()), all_tasks)
-        typer.echo(status.render_tasks(stack, rows, fmt, stacks.now_ns(), trunc=not no_trunc), nl=False)
-        return errors.EXIT_OK
-
-    _run(body)
+    fmt = _output(output)
+    engine = _connect(context)
+    label = stack_filter(stack)
+    tasks = engine.list_tasks(label)
+    if not tasks:
+        raise errors.EngineError(f"nothing found in stack: {stack}")
+    names = {str(s["ID"]): str(s["Spec"]["Name"]) for s in engine.list_services(label)}
+    rows = stacks.task_rows(tasks, names, stacks.node_names(engine.list_nodes()), all_tasks)
+    typer.echo(status.render_tasks(stack, rows, fmt, stacks.now_ns(), trunc=not no_trunc), nl=False)
 
 
-@app.command("logs")
+@_command("logs", streaming=True)  # Ctrl-C is how --follow ends
 def logs_cmd(
     stack: StackArg,
     services: Annotated[Optional[list[str]], typer.Argument(help="Only these services (web or STACK_web).")] = None,
@@ -232,42 +229,21 @@ def logs_cmd(
     Every service (or the ones named), each line prefixed with its task as `docker service logs`
     prefixes it. --follow picks up tasks and services that start later; Ctrl-C ends it (exit 130).
     """
+    import time
 
-    def body() -> int:
-        import time
+    from composeswarm.ops import logs
+    from composeswarm.render import print_warning, use_colour
+    from composeswarm.render import tables as status
 
-        from composeswarm.ops import logs
-        from composeswarm.render import print_warning, use_colour
-        from composeswarm.render import tables as status
-
-        opts = logs.LogOptions(
-            services=list(services or []),
-            follow=follow,
-            tail=logs.tail_param(tail),
-            since=logs.since_param(since, time.time()) if since else None,
-            no_trunc=no_trunc,
-        )
-        printer = status.LogPrinter(timestamps=timestamps, colour=not no_color and use_colour())
-
-        def sink(line: logs.LogLine) -> None:
-            rec = line.record
-            printer.write(line.service, line.prefix, rec.timestamp, rec.text, stderr=rec.stderr)
-
-        try:
-            logs.stream_stack_logs(_connect(context), stack, opts, sink, warn=print_warning)
-        except KeyboardInterrupt:
-            return errors.EXIT_INTERRUPTED  # Ctrl-C is how --follow ends: no error line
-        except BrokenPipeError:
-            # the reader went away (`logs -f st | grep -m1 ready`): nothing failed; keep the exit quiet
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return errors.EXIT_OK
-
-    _run(body)
+    opts = logs.LogOptions(
+        services=list(services or []), follow=follow, tail=logs.tail_param(tail),
+        since=logs.since_param(since, time.time()) if since else None, no_trunc=no_trunc,
+    )
+    printer = status.LogPrinter(timestamps=timestamps, colour=not no_color and use_colour())
+    logs.stream_stack_logs(_connect(context), stack, opts, printer.take, warn=print_warning)
 
 
-@app.command("rm")
+@_command("rm")
 def rm_cmd(
     stack: StackArg,
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Do not wait for the tasks to stop and the networks to go.")] = False,
@@ -279,22 +255,10 @@ def rm_cmd(
     Services, secrets, configs, then networks (retried while stopping tasks still use them), as
     `docker stack rm`, then waits until the engine no longer lists them. Volumes stay.
     """
+    from composeswarm.ops import remove
+    from composeswarm.render import tables as status
 
-    def body() -> int:
-        from composeswarm.ops import remove
-        from composeswarm.render import tables as status
-
-        def on_event(event: remove.RemoveEvent) -> None:
-            line = status.rm_event_text(event.action, event.kind, event.name, event.detail)
-            if event.action == "failed":
-                sys.stderr.write(line + "\n")
-            else:
-                typer.echo(line)
-
-        remove.remove_stack(_connect(context), stack, wait=not detach, timeout=timeout, on_event=on_event)
-        return errors.EXIT_OK
-
-    _run(body)
+    remove.remove_stack(_connect(context), stack, wait=not detach, timeout=timeout, on_event=status.print_rm_event)
 
 
 # --- deploy (the deploy helper) -------------------------------------------------------------------
@@ -306,33 +270,14 @@ def deploy_cmd(
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
     prune: Annotated[bool, typer.Option("--prune", help="Remove the stack's services that the files no longer have.")] = False,
-    resolve_image: Annotated[
-        str,
-        typer.Option(
-            "--resolve-image",
-            help="Pin image digests from the registry: always, changed (only images whose name changed) or never.",
-        ),
-    ] = "always",
-    with_registry_auth: Annotated[
-        bool, typer.Option("--with-registry-auth", help="Send registry credentials (docker login) to the swarm.")
-    ] = False,
-    detach: Annotated[
-        bool,
-        typer.Option(
-            "--detach",
-            "-d",
-            help="Return once the calls are made and wait for nothing, as docker stack deploy does "
-            "(depends_on still orders the creations, wave by wave).",
-        ),
-    ] = False,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds to wait for the changed services to converge (then exit 4).")
-    ] = 300,
+    resolve_image: Annotated[str, typer.Option("--resolve-image", help="Pin image digests from the registry: always, changed (only images whose name changed) or never.")] = "always",
+    with_registry_auth: Annotated[bool, typer.Option("--with-registry-auth", help="Send registry credentials (docker login) to the swarm.")] = False,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once the calls are made and wait for nothing, as docker "
+                                         "stack deploy does (depends_on still orders the creations, wave by wave).")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the changed services to converge (then exit 4).")] = 300,
     # the old name of --detach, kept so scripts that use it go on working
     no_wait: Annotated[bool, typer.Option("--no-wait", hidden=True, help="Deprecated alias of --detach.")] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")
-    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")] = False,
     output: OutputOpt = "text",
     context: ContextOpt = None,
 ) -> None:
@@ -341,109 +286,41 @@ def deploy_cmd(
     An unchanged redeploy makes no write call. If the engine refuses a call, what was and was not
     applied is listed (exit 1); running the command again converges.
     """
+    from composeswarm.render.deploy_report import DeployReport
+
+    report = DeployReport(stack, json=output == "json")  # its output also when the deploy fails
 
     def body() -> int:
-        from typing import Literal
+        from composeswarm.act.deploy import DeployOptions, deploy
 
-        from composeswarm.act.apply import Step
-        from composeswarm.act.deploy import DeployOptions, carry_out, check_resolve_mode, check_stack_name, prepare
-        from composeswarm.render import deploy_report as view
-        from composeswarm.render import print_issues
-        from composeswarm.render.progress import ProgressRenderer
-
-        fmt: Literal["text", "json"] = "json" if output == "json" else "text"
-        if output not in ("text", "json"):
-            raise errors.InputError([errors.Issue("", None, None, (), f"--output must be text or json, got {output!r}")])
-        # docker checks these before reading any file
-        check_stack_name(stack)
-        check_resolve_mode(resolve_image)
+        _output(output)
         if timeout <= 0:
-            raise errors.InputError([errors.Issue("", None, None, (), f"--timeout must be more than 0 seconds, got {timeout:g}")])
+            raise _bad_option(f"--timeout must be more than 0 seconds, got {timeout:g}")
         opts = DeployOptions(
             stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
             with_registry_auth=with_registry_auth, detach=detach or no_wait, dry_run=dry_run, context=context,
         )
-        # the files are read once, here (standard input can be read only once)
-        deployment = prepare(
-            opts, connect=lambda: _connect(context), on_loaded=print_issues if fmt == "text" else None
+        # it checks the stack name and --resolve-image first, as docker does; it reads the files once (stdin too)
+        result = deploy(
+            opts, connect=lambda: _connect(context), watch=functools.partial(_watch, report, timeout),
+            on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,
         )
-        result = deployment.result
-        if fmt == "text":
-            sys.stderr.write(view.notes_text(result))
-        if dry_run:
-            from composeswarm.render.plan_report import render_plan
+        report.done(result)
+        return _plan_exit(result.plan) if dry_run else errors.EXIT_OK
 
-            typer.echo(render_plan(result.plan, fmt), nl=False)
-            return errors.EXIT_CHANGES if result.plan.has_changes else errors.EXIT_OK
-        # waiting (rollout helper): waves by depends_on, watched until converged, failed or --timeout
-        waiter, progress = _rollout(deployment, timeout)
-        watched = progress if isinstance(progress, ProgressRenderer) else None
+    raise typer.Exit(_exit_code(body, report.failed))
 
-        def on_step(step: Step) -> None:
-            # docker's lines as each call is made, before and among the rollout's progress lines
-            if watched is not None:
-                watched.echo(view.step_line(step))
-            else:
-                typer.echo(view.step_line(step))
 
-        try:
-            with progress:
-                carry_out(deployment, wait=waiter, on_step=on_step if fmt == "text" else None)
-        except errors.PartialDeployError as exc:
-            outcomes = watched.ordered() if watched is not None else []
-            if fmt == "json":
-                typer.echo(view.partial_json(stack, exc, outcomes), nl=False)
-            sys.stderr.write(view.partial_text(exc))
-            return errors.EXIT_ERROR
-        except (errors.RolloutFailed, errors.RolloutTimeout) as exc:
-            # the calls were made: say so (text: streamed already) before the error and exit 3 or 4
-            if fmt == "json":
-                outcomes = watched.ordered() if watched is not None else []
-                typer.echo(view.deploy_json(result, outcomes, error=str(exc)), nl=False)
-            else:
-                sys.stderr.write(view.warnings_text(result))
-            raise
-        outcomes = watched.ordered() if watched is not None else []
-        if fmt == "json":
-            typer.echo(view.deploy_json(result, outcomes), nl=False)
-        else:
-            sys.stderr.write(view.warnings_text(result))
-            typer.echo(view.summary_text(result), nl=False)
-        return errors.EXIT_OK
+def _watch(report: DeployReport, timeout: float, deployment: Deployment) -> tuple[Waiter, ProgressRenderer]:
+    """How a deploy waits (the rollout helper): each wave watched until converged, failed or --timeout."""
+    from composeswarm.act.watcher import Waiter, Watcher
 
-    _run(body)
+    view = report.watching(deployment.order.waves)
+    watcher = Watcher(deployment.engine, conditions=deployment.order.conditions, on_event=view)
+    return Waiter(watcher, timeout), view
 
 
 # --- plan / diff (the plan helper) ----------------------------------------------------------------
-
-
-def _plan_body(
-    stack: str,
-    file: list[str] | None,
-    env_file: list[str] | None,
-    prune: bool,
-    output: str,
-    show_sensitive: bool,
-    context: str | None,
-) -> int:
-    """Plan against the live swarm and print it; EXIT_CHANGES when anything would change."""
-    from composeswarm.act.deploy import DeployOptions, deploy
-    from composeswarm.plan.sensitive import reveal
-    from composeswarm.render import print_issues
-    from composeswarm.render.plan_report import notes_text, render_plan
-
-    if output not in ("text", "json"):
-        raise errors.InputError([errors.Issue("", None, None, (), f"--output must be text or json, got {output!r}")])
-    # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
-    opts = DeployOptions(
-        stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True, context=context
-    )
-    result = deploy(opts)
-    plan = reveal(result.plan) if show_sensitive else result.plan
-    print_issues(result.load_warnings)
-    sys.stderr.write(notes_text(plan))
-    typer.echo(render_plan(plan, "json" if output == "json" else "text"), nl=False)
-    return errors.EXIT_CHANGES if plan.has_changes else errors.EXIT_OK
 
 
 PLAN_HELP = (
@@ -454,19 +331,28 @@ PLAN_HELP = (
 )
 
 
-@app.command("plan", help=PLAN_HELP)
+@_command("plan", help=PLAN_HELP)
 def plan_cmd(
     stack: StackArg,
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
     prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
     output: OutputOpt = "text",
-    show_sensitive: Annotated[
-        bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")
-    ] = False,
+    show_sensitive: Annotated[bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")] = False,
     context: ContextOpt = None,
-) -> None:
-    _run(lambda: _plan_body(stack, file, env_file, prune, output, show_sensitive, context))
+) -> int:
+    from composeswarm.act.deploy import DeployOptions, deploy
+    from composeswarm.plan.builder import reveal
+    from composeswarm.render.plan_report import print_report
+
+    fmt = _output(output)
+    # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
+    opts = DeployOptions(stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True,
+                         context=context)
+    result = deploy(opts)
+    plan = reveal(result.plan) if show_sensitive else result.plan
+    print_report(plan, fmt, result.load_warnings)
+    return _plan_exit(plan)
 
 
 # `diff` is the same command under a second name.
@@ -475,72 +361,35 @@ app.command("diff", help=PLAN_HELP.replace("Show what", "Alias of `plan`: show w
 
 # --- validate / config (the loading helper) -------------------------------------------------------
 
-ConfigFormatOpt = Annotated[
-    str,
-    typer.Option("--output", "--format", "-o", help="Output format: yaml (as docker stack config) or json."),
-]
+ConfigFormatOpt = Annotated[str, typer.Option("--output", "--format", "-o", help="Output format: yaml (as docker stack config) or json.")]
 
 
-@app.command("validate")
+@_command("validate")
 def validate_cmd(file: FileOpt = None, env_file: EnvFileOpt = None) -> None:
     """Check compose files as docker stack deploy would (and more); every error as FILE:LINE:COL.
 
     Exit 0 when valid (warnings go to stderr), 1 when not. Needs no engine.
     """
+    from composeswarm.load.project import load_project
+    from composeswarm.render import issue_report as view
 
-    def body() -> int:
-        from composeswarm.load.project import load_project
-        from composeswarm.render import issue_report as view
-
-        project, warnings = load_project(file, env_file)
-        view.print_warnings(warnings)
-        typer.echo(view.ok_line(project, len(warnings)))
-        return errors.EXIT_OK
-
-    _run(body)
+    project, warnings = load_project(file, env_file)
+    view.print_warnings(warnings)
+    typer.echo(view.ok_line(project, len(warnings)))
 
 
-@app.command("config")
+@_command("config")
 def config_cmd(file: FileOpt = None, env_file: EnvFileOpt = None, output: ConfigFormatOpt = "yaml") -> None:
     """Print the merged, interpolated project as `docker stack config` does (long syntax, defaults filled in)."""
+    from composeswarm.load.project import load_project
+    from composeswarm.render import issue_report as view
 
-    def body() -> int:
-        from composeswarm.load.project import load_project
-        from composeswarm.render import issue_report as view
-
-        fmt = {"yaml": "yaml", "text": "yaml", "json": "json"}.get(output)
-        if fmt is None:
-            raise errors.InputError([errors.Issue("", None, None, (), f"--format must be yaml or json, got {output!r}")])
-        project, warnings = load_project(file, env_file, strict=False)
-        view.print_warnings(warnings)
-        typer.echo(view.render_config(project, fmt), nl=False)
-        return errors.EXIT_OK
-
-    _run(body)
-
-
-# --- waiting for deploys (the rollout helper) ----------------------------------------------------
-
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from composeswarm.act.deploy import Deployment
-    from composeswarm.act.watcher import Waiter
-
-
-def _rollout(deployment: Deployment, timeout: float) -> tuple[Optional[Waiter], AbstractContextManager[object]]:
-    """The wait hook and the progress view of a deploy (no hook: --detach, wait for nothing)."""
-    from contextlib import nullcontext
-
-    if deployment.opts.detach:  # as docker stack deploy: the calls are made, nothing is waited for
-        return None, nullcontext()
-    from composeswarm.render.progress import ProgressRenderer
-    from composeswarm.act.watcher import Waiter, Watcher
-
-    order = deployment.order
-    view = ProgressRenderer(waves=order.waves)
-    watcher = Watcher(deployment.engine, conditions=order.conditions, on_event=view)
-    return Waiter(watcher, timeout), view
+    fmt = {"yaml": "yaml", "text": "yaml", "json": "json"}.get(output)
+    if fmt is None:
+        raise _bad_option(f"--format must be yaml or json, got {output!r}")
+    project, warnings = load_project(file, env_file, strict=False)
+    view.print_warnings(warnings)
+    typer.echo(view.render_config(project, fmt), nl=False)
 
 
 # Every command's --help ends with the exit codes they all share.

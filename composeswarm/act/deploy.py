@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -161,16 +162,34 @@ def carry_out(deployment: Deployment, *, wait: Wait | None = None, on_step: OnSt
     return result
 
 
+# How a deploy is waited for: given the planned deployment, the wait hook and the context the calls
+# are made in (the progress view, which reports when the block ends, whether or not it raised).
+Watch = Callable[["Deployment"], tuple[Wait, AbstractContextManager[object]]]
+
+
 def deploy(
     opts: DeployOptions,
     *,
     engine: Engine | None = None,
-    wait: Wait | None = None,
+    connect: Callable[[], Engine] | None = None,
+    watch: Watch | None = None,
     on_loaded: Callable[[list[Issue]], None] | None = None,
+    on_planned: Callable[[DeployResult], None] | None = None,
     on_step: OnStep | None = None,
 ) -> DeployResult:
-    """Deploy (or with dry_run, only plan) the stack: `prepare`, then `carry_out`."""
-    return carry_out(prepare(opts, engine=engine, on_loaded=on_loaded), wait=wait, on_step=on_step)
+    """Deploy (or with dry_run, only plan) the stack: `prepare`, then `carry_out` in `watch`'s context.
+
+    `on_planned` gets the result before any call is made; it is the one `carry_out` fills in, so
+    it tells what was done even when a call is refused or the rollout fails.
+    """
+    deployment = prepare(opts, engine=engine, connect=connect, on_loaded=on_loaded)
+    if on_planned is not None:
+        on_planned(deployment.result)
+    if watch is None or opts.dry_run or opts.detach:  # nothing to wait for (--detach: as docker stack deploy)
+        return carry_out(deployment, on_step=on_step)
+    wait, watching = watch(deployment)
+    with watching:
+        return carry_out(deployment, wait=wait, on_step=on_step)
 
 
 def live_refs(live: LiveStack) -> Refs:

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from composeswarm.errors import InputError
+
 if TYPE_CHECKING:
     from composeswarm.errors import Issue
 
@@ -41,3 +43,13 @@ def print_issues(issues: Iterable[Issue]) -> None:
             print_warning(str(issue))
         else:
             print_error(str(issue))
+
+
+def print_failure(exc: BaseException) -> None:
+    """Why a command stopped, on stderr: every issue of bad input, else one error line."""
+    if isinstance(exc, InputError):
+        print_issues(exc.issues)
+    elif isinstance(exc, KeyboardInterrupt):
+        print_error("interrupted: the swarm is left as it is; rerun the command to converge")
+    else:
+        print_error(str(exc))

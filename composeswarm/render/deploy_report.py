@@ -1,16 +1,23 @@
-"""Text and JSON views of a deploy: docker's progress lines, a final line, and partial failures."""
+"""Text and JSON views of a deploy: docker's progress lines, a final line, and partial failures.
+
+`DeployReport` puts them together: what one deploy prints as it goes and how it ends.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from composeswarm.errors import Issue, PartialDeployError, RolloutFailed, RolloutTimeout
+from composeswarm.render import print_failure, print_issues
 
 if TYPE_CHECKING:
     from composeswarm.act.assess import Outcome
     from composeswarm.act.apply import Step
     from composeswarm.act.deploy import DeployResult
-    from composeswarm.errors import PartialDeployError
+    from composeswarm.render.progress import ProgressRenderer
 
 _VERBS = {"create": "Creating", "update": "Updating", "replace": "Replacing", "remove": "Removing"}
 
@@ -100,3 +107,80 @@ def partial_json(stack: str, err: PartialDeployError, rollout: Sequence[Outcome]
         "rollout": outcomes_json(rollout),
     }
     return json.dumps(doc, indent=2) + "\n"
+
+
+class DeployReport:
+    """What one deploy prints, text or JSON: its lines as it goes, then one of its three endings.
+
+    The methods are the deploy's hooks (`loaded`, `planned`, `watching`, `step`) and its endings:
+    `done` (deployed, or the plan of a dry run) and `failed` (a call refused, exit 1; a rollout that
+    failed or timed out, exit 3 or 4; anything else, as every command reports it).
+    """
+
+    def __init__(self, stack: str, *, json: bool) -> None:
+        self.stack = stack
+        self.json = json
+        self.result: DeployResult | None = None  # once planned: filled in as the calls are made
+        self.progress: ProgressRenderer | None = None  # when the rollout is watched
+
+    def loaded(self, issues: list[Issue]) -> None:
+        """The files' warnings as soon as they are read, as docker prints them (JSON: in the document)."""
+        if not self.json:
+            print_issues(issues)
+
+    def planned(self, result: DeployResult) -> None:
+        """What the plan wants known, before any call is made."""
+        self.result = result
+        if not self.json:
+            sys.stderr.write(notes_text(result))
+
+    def watching(self, waves: Sequence[Sequence[str]]) -> ProgressRenderer:
+        """The rollout's progress view (the watcher's on_event), by depends_on waves."""
+        from composeswarm.render.progress import ProgressRenderer
+
+        self.progress = ProgressRenderer(waves=waves)
+        return self.progress
+
+    def step(self, step: Step) -> None:
+        """docker's line as each call is made, before and among the rollout's progress lines (text only)."""
+        if self.json:
+            return
+        if self.progress is not None:
+            self.progress.echo(step_line(step))
+        else:
+            _out(step_line(step) + "\n")
+
+    def done(self, result: DeployResult) -> None:
+        """A deploy that went through: the plan of a dry run, else what was applied."""
+        if result.dry_run:
+            from composeswarm.render.plan_report import render_plan
+
+            _out(render_plan(result.plan, "json" if self.json else "text"))
+        elif self.json:
+            _out(deploy_json(result, self._outcomes()))
+        else:
+            sys.stderr.write(warnings_text(result))
+            _out(summary_text(result))
+
+    def failed(self, exc: BaseException) -> None:
+        """A deploy that raised: what was and was not applied, then why it stopped (stderr)."""
+        if isinstance(exc, PartialDeployError):
+            if self.json:
+                _out(partial_json(self.stack, exc, self._outcomes()))
+            sys.stderr.write(partial_text(exc))
+            return
+        if isinstance(exc, (RolloutFailed, RolloutTimeout)) and self.result is not None:
+            # the calls were made: say so (text: streamed already) before the error
+            if self.json:
+                _out(deploy_json(self.result, self._outcomes(), error=str(exc)))
+            else:
+                sys.stderr.write(warnings_text(self.result))
+        print_failure(exc)
+
+    def _outcomes(self) -> list[Outcome]:
+        return self.progress.ordered() if self.progress is not None else []
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
 
 from composeswarm.plan.changes import Change, FieldChange, Plan
 from composeswarm.plan.rotation import NEW_CONTENT, OLD_CONTENT
+
+if TYPE_CHECKING:
+    from composeswarm.errors import Issue
 
 MASK = "(sensitive)"
 NONE = "(none)"
@@ -86,6 +91,16 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
 def notes_text(plan: Plan) -> str:
     """The plan's notes, one `note:` line each (for stderr: they are not changes)."""
     return "".join(f"note: {note}\n" for note in plan.notes)
+
+
+def print_report(plan: Plan, fmt: Literal["text", "json"], warnings: Iterable[Issue] = ()) -> None:
+    """What `plan` prints: the files' warnings and the plan's notes on stderr, then the plan on stdout."""
+    from composeswarm.render import print_issues
+
+    print_issues(warnings)
+    sys.stderr.write(notes_text(plan))
+    sys.stdout.write(render_plan(plan, fmt))
+    sys.stdout.flush()
 
 
 def _headline(change: Change, colour: bool, completion: Change | None) -> str:

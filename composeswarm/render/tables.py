@@ -10,9 +10,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from composeswarm.ops.rows import Port, ServiceRow, StackSummary, TaskRow, display_image
+
+if TYPE_CHECKING:
+    from composeswarm.ops.logs import LogLine
+    from composeswarm.ops.remove import RemoveEvent
 
 JSON_VERSION = 1
 MAX_ERROR = 30  # docker truncates a task's error to 30 characters in `stack ps`
@@ -231,6 +235,16 @@ def rm_event_text(action: str, kind: str, name: str, detail: str = "") -> str:
     return f"{action} {kind} {name}: {detail}".rstrip(": ")
 
 
+def print_rm_event(event: RemoveEvent) -> None:
+    """`rm`'s `on_event`: its line on stdout, or on stderr when a removal failed."""
+    line = rm_event_text(event.action, event.kind, event.name, event.detail)
+    if event.action == "failed":
+        sys.stderr.write(line + "\n")
+    else:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 # --- logs -------------------------------------------------------------------------------------
 
 
@@ -260,6 +274,11 @@ class LogPrinter:
         if not message.endswith("\n"):
             message += "\n"
         return head + message
+
+    def take(self, line: LogLine) -> None:
+        """The sink of ops.logs.stream_stack_logs: one line as it comes."""
+        rec = line.record
+        self.write(line.service, line.prefix, rec.timestamp, rec.text, stderr=rec.stderr)
 
     def write(self, service: str, prefix: str, timestamp: str, message: str, stderr: bool = False) -> None:
         """Print one line to stdout, or stderr for the task's stderr stream (as docker does)."""
