@@ -125,7 +125,7 @@ if TYPE_CHECKING:
     from composeswarm.act.deploy import Deployment
     from composeswarm.act.watcher import Waiter
     from composeswarm.engine.gateway import Engine
-    from composeswarm.plan.builder import Plan
+    from composeswarm.plan.changes import Plan
     from composeswarm.render.deploy_report import DeployReport
     from composeswarm.render.progress import ProgressRenderer
 
@@ -161,12 +161,11 @@ def ls_cmd(output: OutputOpt = "text", context: ContextOpt = None) -> None:
 
     Stacks deployed by composeswarm and by `docker stack deploy` alike (the namespace label).
     """
-    from composeswarm.ops import rows as stacks
+    from composeswarm.ops.listing import list_stacks
     from composeswarm.render import tables as status
 
     fmt = _output(output)
-    services = _connect(context).list_stacks_services()
-    typer.echo(status.render_stacks(stacks.stack_summaries(services), fmt), nl=False)
+    typer.echo(status.render_stacks(list_stacks(_connect(context)), fmt), nl=False)
 
 
 @_command("services")
@@ -175,14 +174,11 @@ def services_cmd(stack: StackArg, output: OutputOpt = "text", context: ContextOp
 
     Mode, replicas running/desired, image and published ports, as `docker stack services`.
     """
-    from composeswarm.ops import rows as stacks
+    from composeswarm.ops.listing import list_stack_services
     from composeswarm.render import tables as status
 
     fmt = _output(output)
-    live = _connect(context).list_services_status(stack_filter(stack))
-    if not live:
-        raise errors.EngineError(f"nothing found in stack: {stack}")
-    typer.echo(status.render_services(stack, stacks.service_rows(live), fmt), nl=False)
+    typer.echo(status.render_services(stack, list_stack_services(_connect(context), stack), fmt), nl=False)
 
 
 @_command("ps")
@@ -198,18 +194,13 @@ def ps_cmd(
     Name, image, node, desired and current state and error, as `docker stack ps`; the tasks
     they replaced with --all.
     """
-    from composeswarm.ops import rows as stacks
+    from composeswarm.ops.listing import list_stack_tasks
+    from composeswarm.ops.rows import now_ns
     from composeswarm.render import tables as status
 
     fmt = _output(output)
-    engine = _connect(context)
-    label = stack_filter(stack)
-    tasks = engine.list_tasks(label)
-    if not tasks:
-        raise errors.EngineError(f"nothing found in stack: {stack}")
-    names = {str(s["ID"]): str(s["Spec"]["Name"]) for s in engine.list_services(label)}
-    rows = stacks.task_rows(tasks, names, stacks.node_names(engine.list_nodes()), all_tasks)
-    typer.echo(status.render_tasks(stack, rows, fmt, stacks.now_ns(), trunc=not no_trunc), nl=False)
+    rows = list_stack_tasks(_connect(context), stack, all_tasks)
+    typer.echo(status.render_tasks(stack, rows, fmt, now_ns(), trunc=not no_trunc), nl=False)
 
 
 @_command("logs", streaming=True)  # Ctrl-C is how --follow ends
@@ -342,7 +333,7 @@ def plan_cmd(
     context: ContextOpt = None,
 ) -> int:
     from composeswarm.act.deploy import DeployOptions, deploy
-    from composeswarm.plan.builder import reveal
+    from composeswarm.plan.sensitive import reveal
     from composeswarm.render.plan_report import print_report
 
     fmt = _output(output)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from composeswarm.act.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
 from composeswarm.dockerrules.gofmt import go_quote
+from composeswarm.dockerrules.stacknames import check_stack_name
 from composeswarm.errors import EngineError, InputError, Issue
 from composeswarm.plan.changes import Plan
 from composeswarm.act.resolve import RESOLVE_MODES, ResolveMode, resolve_images
@@ -57,12 +58,6 @@ class DeployResult:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     seconds: float = 0.0
-
-
-def check_stack_name(stack: str) -> None:
-    """docker's only check: not empty once whitespace and quotes are trimmed."""
-    if all(c.isspace() or c in "\"'" for c in stack):
-        raise _option_error(f"invalid stack name: {go_quote(stack)}")
 
 
 def check_resolve_mode(mode: str) -> ResolveMode:

@@ -6,10 +6,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from composeswarm.dockerrules.gofmt import go_quote
+from composeswarm.errors import InputError, Issue
+
 # What marks an object as a stack's (docker's convert.LabelNamespace): `docker stack ls/ps/rm` read it.
 LABEL_NAMESPACE = "com.docker.stack.namespace"
 # The image as written in the file, on the ServiceSpec (docker's convert.LabelImage).
 LABEL_IMAGE = "com.docker.stack.image"
+
+
+def check_stack_name(stack: str) -> None:
+    """docker's only check of a stack name: not empty once whitespace and quotes are trimmed."""
+    if all(c.isspace() or c in "\"'" for c in stack):
+        raise InputError([Issue("", None, None, (), f"invalid stack name: {go_quote(stack)}")])
 
 
 def stack_filter(stack: str) -> dict[str, list[str]]:

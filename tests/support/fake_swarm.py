@@ -250,6 +250,14 @@ class FakeSwarm:
         ids = filters.get("service")
         return [t for t in held if ids is None or t.get("ServiceID") in ids]
 
+    def list_services_status(self, filters: Filters | None = None) -> list[Json]:
+        self._call("list services status" + _words(filters))
+        return [s for s in self.services if _matches(s, filters)]
+
+    def list_stacks_services(self) -> list[Json]:
+        self._call("list stacks services")
+        return [s for s in self.services if _matches(s, {"label": ["com.docker.stack.namespace"]})]
+
     def list_nodes(self) -> list[Json]:
         self._call("list nodes")
         return self.nodes

@@ -13,7 +13,6 @@ from composeswarm.act.deploy import (
     check_external_files,
     check_external_networks,
     check_resolve_mode,
-    check_stack_name,
     live_refs,
 )
 from composeswarm.engine.live import LiveStack
@@ -95,25 +94,6 @@ def test_live_refs() -> None:
     assert (refs.networks, refs.secrets, refs.configs, refs.services) == (
         {"s_default": "n1"}, {"s_pw": "s1"}, {"s_conf": "c1"}, {"s_db": "v1"}
     )
-
-
-@pytest.mark.parametrize(
-    ("name", "error"),
-    [
-        pytest.param("web", None, id="plain"),
-        pytest.param("my-stack_1", None, id="dashes and underscores"),
-        pytest.param("", 'invalid stack name: ""', id="empty"),
-        pytest.param("' '", "invalid stack name: \"' '\"", id="quotes and space (docker's own test)"),
-        pytest.param('\t"\n', 'invalid stack name: "\\t\\"\\n"', id="whitespace and quote"),
-    ],
-)
-def test_stack_name(name: str, error: str | None) -> None:
-    if error is None:
-        check_stack_name(name)
-        return
-    with pytest.raises(InputError) as info:
-        check_stack_name(name)
-    assert str(info.value) == error
 
 
 def test_resolve_mode() -> None:
