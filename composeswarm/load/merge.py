@@ -8,9 +8,9 @@ source, logging, ulimits, service networks, command/entrypoint).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from composeswarm.dockerrules.units import is_duration, parse_duration
 from composeswarm.load.keyorder import ordered_service
 
 Tree = dict[str, Any]
@@ -58,7 +58,7 @@ def merge_service(base: Tree, override: Tree) -> Tree:
 def _empty(value: Any, key: str = "") -> bool:
     if key in _DURATIONS and isinstance(value, str):
         # "0s", "0", "0m0s": a zero time.Duration is an empty value to mergo
-        return all(float(n or 0) == 0 for n in re.findall(r"([0-9]*\.?[0-9]*)(?:ns|us|µs|μs|ms|s|m|h)?", value))
+        return is_duration(value) and parse_duration(value) == 0
     return value is None or value is False or value == 0 or value == "" or value == [] or value == {}
 
 

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from composeswarm.errors import EngineError, InputError, Issue
 from composeswarm.dockerrules.timestamps import parse_time_ns
+from composeswarm.dockerrules.units import is_duration, parse_duration
 from composeswarm.ops.rows import Json, node_names
 from composeswarm.dockerrules.stacknames import stack_filter
 
@@ -110,19 +111,14 @@ def slot_width(service: Json) -> int:
     return len(str(int(replicas))) if replicas is not None else 1
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
 def since_param(value: str, now: float) -> str:
     """--since as the docker CLI sends it: a Go duration (`10m`, `1h30m`) is relative to now;
     RFC 3339 times and dates are absolute; a number is already a Unix time. Returns `sec.nanos`."""
     text = value.strip()
     if re.fullmatch(r"\d+(\.\d{1,9})?", text):
         return text
-    if text and re.fullmatch(f"(?:{_DURATION.pattern})+", text):
-        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(text))
-        return _unix(now - seconds)
+    if text and not text.startswith(("-", "+")) and is_duration(text):
+        return _unix(now - parse_duration(text) / 1e9)
     m = re.fullmatch(r"(\d{4}-\d\d-\d\d)(?:T(\d\d:\d\d(?::\d\d(?:\.\d+)?)?)(Z|[+-]\d\d:\d\d)?)?", text)
     if m:
         date, clock, zone = m.groups()
