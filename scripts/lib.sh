@@ -47,6 +47,20 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# make_venv DIR: a Python virtual environment at DIR (python3 and python3-venv installed first when
+# missing: Debian's python3 has no venv, nor ensurepip, until python3-venv is installed).
+make_venv() {
+    local venv="$1"
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+    [[ -x $venv/bin/python ]] && return 0
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+        rm -rf "$venv"
+        apt_install python3-venv
+        python3 -m venv "$venv"
+    fi
+    log "made $venv with $("$venv/bin/python" --version)"
+}
+
 # image_exists REF: true when the engine has an image with that reference.
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 

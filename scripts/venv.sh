@@ -9,16 +9,7 @@ cd "$REPO_ROOT"
 VENV="$REPO_ROOT/.venv"
 STAMP="$VENV/.composeswarm-installed"
 
-command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
-if [[ ! -x $VENV/bin/python ]]; then
-    # Debian's python3 has no venv (nor ensurepip) until python3-venv is installed.
-    if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
-        rm -rf "$VENV"
-        apt_install python3-venv
-        python3 -m venv "$VENV"
-    fi
-    log "made $VENV with $("$VENV/bin/python" --version)"
-fi
+make_venv "$VENV"
 
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [[ -x $VENV/bin/composeswarm && -f $STAMP && "$(cat "$STAMP")" == "$want" ]]; then
