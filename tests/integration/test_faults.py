@@ -278,3 +278,62 @@ def test_a_connection_the_engine_drops_is_one_plain_line(fault_proxy: FaultProxy
         f"error: list services: cannot reach the Docker engine at {fault_proxy.docker_host} (from DOCKER_HOST): "
         "the engine closed the connection without answering\n"
     )
+
+
+SINGLE = """\
+version: "3.8"
+services:
+  web:
+    image: local/busybox:1
+    init: true
+    stop_grace_period: 1s
+    command: ["sleep", "3600"]
+    environment: {FOO: "%s"}
+"""
+UPDATE = r"^/services/[^/]+/update$"
+
+
+def scale_to(service: str, replicas: int) -> Any:
+    """What someone else does between composeswarm's read and its write."""
+    from tests.integration.conftest import docker
+
+    return lambda: docker("service", "scale", "--detach", f"{service}={replicas}")
+
+
+def test_an_update_out_of_sequence_is_read_again_planned_again_and_retried(
+    fault_proxy: FaultProxy, api: Any, stack_name: str, tmp_path: Path
+) -> None:
+    (tmp_path / "stack.yml").write_text(SINGLE % "1")
+    ok(deploy(stack_name, tmp_path), "the first deploy")
+    (tmp_path / "stack.yml").write_text(SINGLE % "2")
+    web = f"{stack_name}_web"
+    fault_proxy.before("POST", UPDATE, scale_to(web, 3))
+    proc = deploy(stack_name, tmp_path, fault_proxy.docker_host)
+    ok(proc, "the deploy racing a scale")
+    assert proc.stderr == (
+        f"service {web} was changed by someone else after this deploy read it; read again and updated it: "
+        "environment.FOO: 1 -> 2, deploy.replicas: 3 -> 1\n"
+    )
+    ident = api.inspect_service(web)["ID"]
+    assert [str(c) for c in fault_proxy.calls if c.write or c.path == f"/services/{ident}"] == [
+        f"POST /services/{ident}/update 500", f"GET /services/{ident} 200", f"POST /services/{ident}/update 200",
+    ]
+    spec = api.inspect_service(web)["Spec"]
+    assert (spec["Mode"]["Replicated"]["Replicas"], spec["TaskTemplate"]["ContainerSpec"]["Env"]) == (1, ["FOO=2"])
+    assert_no_changes(stack_name, tmp_path)
+
+
+def test_a_second_conflict_is_one_clear_error(fault_proxy: FaultProxy, stack_name: str, tmp_path: Path) -> None:
+    (tmp_path / "stack.yml").write_text(SINGLE % "1")
+    ok(deploy(stack_name, tmp_path), "the first deploy")
+    (tmp_path / "stack.yml").write_text(SINGLE % "2")
+    web = f"{stack_name}_web"
+    fault_proxy.before("POST", UPDATE, scale_to(web, 3), nth=1)
+    fault_proxy.before("POST", UPDATE, scale_to(web, 4), nth=2)
+    proc = deploy(stack_name, tmp_path, fault_proxy.docker_host)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines()[0] == (
+        f"error: update service {web}: changed by someone else again while this deploy was updating it "
+        "(update out of sequence twice); run the deploy again once nobody else is changing the service"
+    )
+    assert [c.status for c in fault_proxy.writes()] == [500, 500]
