@@ -249,3 +249,4 @@ def fault_proxy(engine_available: None) -> Iterator[FaultProxy]:
     finally:
         proxy.stop()
         shutil.rmtree(folder, ignore_errors=True)
+    assert proxy.errors == [], f"the fault proxy failed: {proxy.errors}"

@@ -116,6 +116,7 @@ class FaultProxy:
         self.upstream = str(upstream) if upstream is not None else default_upstream()
         self.calls: list[Call] = []
         self.killed: list[int] = []  # pids SIGKILLed
+        self.errors: list[str] = []  # what went wrong inside the proxy (a failing `before` action, a bug)
         self._lock = threading.Lock()
         self._fails: list[_Fail] = []
         self._delays: list[_Delay] = []
@@ -201,6 +202,7 @@ class FaultProxy:
             self._dead.clear()
             self.calls.clear()
             self.killed.clear()
+            self.errors.clear()
 
     # --- what was seen --------------------------------------------------------------------------
 
@@ -301,6 +303,9 @@ class _Handler(socketserver.BaseRequestHandler):
                 pass
         except (_Dropped, OSError):
             pass
+        except Exception as exc:  # a test must hear of it (proxy.errors), not find a traceback on stderr
+            with proxy._lock:
+                proxy.errors.append(f"{type(exc).__name__}: {exc}")
         finally:
             proxy._track(client, False)
             proxy._track(upstream, False)

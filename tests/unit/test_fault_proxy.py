@@ -204,3 +204,15 @@ def test_kill_after_the_kth_write_the_engine_answered(proxy: FaultProxy, upstrea
     assert len(posts) == 3  # the engine saw exactly k writes, though the client sent them four at a time
     answered = [c for c in proxy.writes() if c.status is not None]
     assert len(answered) == 3 and answered[-1].injected == "kill"
+
+
+def test_a_failing_action_is_recorded_and_the_call_dropped(proxy: FaultProxy, upstream: _Upstream) -> None:
+    def broken() -> None:
+        raise RuntimeError("docker service scale exited 1")
+
+    proxy.before("GET", r"^/info$", broken)
+    conn = _UnixConnection(proxy.socket_path)
+    with pytest.raises(http.client.RemoteDisconnected):
+        request(conn, "GET", "/v1.41/info")
+    assert proxy.errors == ["RuntimeError: docker service scale exited 1"]
+    assert upstream.seen == []

@@ -72,7 +72,9 @@ def _sdk_chain(inner: BaseException) -> Exception:
         except requests.exceptions.ConnectionError as exc:
             raise docker.errors.DockerException(f"Error while fetching server API version: {exc}") from exc
     except docker.errors.DockerException as exc:
-        return exc
+        caught: Exception = exc
+        return caught
+    raise AssertionError("unreachable")
 
 
 @pytest.mark.parametrize(
