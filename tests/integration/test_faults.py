@@ -8,6 +8,7 @@ nothing orphaned (an old secret version no service uses included), and `plan` ex
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -337,3 +338,26 @@ def test_a_second_conflict_is_one_clear_error(fault_proxy: FaultProxy, stack_nam
         "(update out of sequence twice); run the deploy again once nobody else is changing the service"
     )
     assert [c.status for c in fault_proxy.writes()] == [500, 500]
+
+
+def test_deploy_ps_logs_and_rm_work_through_the_proxy(fault_proxy: FaultProxy, stack_name: str, tmp_path: Path) -> None:
+    (tmp_path / "stack.yml").write_text(
+        SINGLE.replace('["sleep", "3600"]', '["sh", "-c", "echo hello from $$FOO; sleep 3600"]') % "the proxy"
+    )
+    host = fault_proxy.docker_host
+    ok(cs("deploy", "--resolve-image", "never", "--timeout", "60", "-f", "stack.yml", stack_name, cwd=tmp_path, host=host),
+       "the waited deploy")
+    ps = cs("ps", stack_name, cwd=tmp_path, host=host)
+    ok(ps, "ps")
+    assert f"{stack_name}_web.1" in ps.stdout
+    deadline = time.monotonic() + 30
+    while "hello from the proxy" not in (logs := cs("logs", stack_name, cwd=tmp_path, host=host)).stdout:
+        assert time.monotonic() < deadline, logs
+        time.sleep(0.5)
+    ok(cs("rm", stack_name, cwd=tmp_path, host=host), "rm")
+    seen = {(c.method, re.sub(r"^/(\w+)/(?!create$)[^/]+", r"/\1/ID", c.path), c.status) for c in fault_proxy.calls}
+    assert {  # the writes of deploy and rm, ps's task list, the log stream: every one answered through the proxy
+        ("POST", "/networks/create", 201), ("POST", "/services/create", 201), ("GET", "/tasks", 200),
+        ("GET", "/services/ID/logs", 200), ("DELETE", "/services/ID", 200), ("DELETE", "/networks/ID", 204),
+    } <= seen, sorted(seen)
+    assert not [c for c in fault_proxy.calls if c.status is None], [str(c) for c in fault_proxy.calls]
