@@ -43,7 +43,7 @@ class Engine:
             raise EngineError(
                 f"cannot reach the Docker engine at {endpoint.host} (from {endpoint.source}): "
                 f"{docker_reason(exc, endpoint.host, timeout)}"
-            ) from None  # the SDK's chain of wrappers says nothing more than the reason
+            ) from exc
         return cls(api, endpoint)
 
     def info(self) -> Json:
