@@ -6,6 +6,9 @@ rotated secrets and configs. Updates send the whole desired spec with the live v
 docker does (the plan has already kept what the engine owns: ForceUpdate, a pinned image). The first
 engine error stops the run and becomes a PartialDeployError saying what was applied and what was
 not; running the deploy again converges, because the next plan starts from what the engine then holds.
+A service update the engine refuses as out of sequence (someone ran `docker service update` or `scale`
+between the read and the write) is read again, planned again and retried once, with a warning saying
+what differs now; a second conflict is the error.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from composeswarm.act.conflict import Replan, out_of_sequence, update_again
 from composeswarm.errors import EngineError, PartialDeployError
 from composeswarm.plan.changes import Change, Plan
 
@@ -58,6 +62,7 @@ class Gateway(Protocol):
         self, ident: str, version: int, spec: Json, registry_auth: str | None = None
     ) -> list[str]: ...
     def remove_service(self, ident: str, name: str | None = None) -> None: ...
+    def inspect_service(self, ident: str) -> Json: ...
     def registry_auth_for(self, image: str) -> str | None: ...
 
 
@@ -115,6 +120,7 @@ def apply_plan(
     on_step: OnStep | None = None,
     result: ApplyResult | None = None,
     needs: Mapping[str, Sequence[str]] | None = None,
+    replan: Replan | None = None,
 ) -> ApplyResult:
     """Make the calls `plan` lists; PartialDeployError (applied / not applied) on the first refusal.
 
@@ -123,7 +129,8 @@ def apply_plan(
     are waited for too (by their live IDs in `refs.services`): a dependency must have converged
     whether or not it changed. `on_step` hears of each call as soon as it returned (in plan order
     within a wave); `result`, when given, is filled in as the calls are made, so the caller still
-    holds it if a wait raises.
+    holds it if a wait raises. With `replan`, a service update refused as out of sequence is read
+    again, planned again and retried once.
     """
     refs = copy.deepcopy(refs) if refs is not None else Refs()
     if bind is None:
@@ -133,7 +140,7 @@ def apply_plan(
     result = result if result is not None else ApplyResult(stack=plan.stack)
     _live_ids(plan, refs)
     stages = _stages(plan, waves)
-    run = _Run(engine, result, refs, bind, registry_auth, on_step or (lambda step: None))
+    run = _Run(engine, result, refs, bind, registry_auth, on_step or (lambda step: None), replan)
     waited: set[str] = set()  # services already waited for (or changed in an earlier wave)
     for index, (label, changes) in enumerate(stages):
         try:
@@ -217,7 +224,8 @@ def _stages(plan: Plan, waves: list[list[str]] | None) -> list[tuple[str, list[C
 
 class _Run:
     def __init__(
-        self, engine: Gateway, result: ApplyResult, refs: Refs, bind: Binder, auth: bool, on_step: OnStep
+        self, engine: Gateway, result: ApplyResult, refs: Refs, bind: Binder, auth: bool, on_step: OnStep,
+        replan: Replan | None = None,
     ) -> None:
         self.engine = engine
         self.result = result
@@ -225,6 +233,7 @@ class _Run:
         self.bind = bind
         self.auth = auth
         self.on_step = on_step
+        self.replan = replan
 
     # --- one object ---------------------------------------------------------------------------------
 
@@ -327,11 +336,15 @@ class _Run:
         except EngineError as exc:
             return exc
 
-    def _service(self, change: Change) -> tuple[Step, list[str]]:
+    def _bound(self, change: Change) -> Json:
         spec = self.bind(
             copy.deepcopy(_desired(change)), self.refs.networks, self.refs.secrets, self.refs.configs
         )
         spec["Name"] = change.name
+        return spec
+
+    def _service(self, change: Change) -> tuple[Step, list[str]]:
+        spec = self._bound(change)
         image = str(((spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("Image", ""))
         auth = self.engine.registry_auth_for(image) if self.auth else None
         live = change.live
@@ -345,7 +358,13 @@ class _Run:
         ident = str(live["ID"])
         # the plan's spec already carries what the engine owns (ForceUpdate, the pinned image and
         # its platforms: plan._to_send); it is sent as it is
-        warnings = self.engine.update_service(ident, _version(live), spec, auth)
+        try:
+            warnings = self.engine.update_service(ident, _version(live), spec, auth)
+        except EngineError as exc:
+            if self.replan is None or not out_of_sequence(exc):
+                raise
+            note, warnings = update_again(self.engine, change.name, ident, self.replan, self._bound, auth)
+            return Step("service", change.name, "update", ident, note), warnings
         return Step("service", change.name, "update", ident), warnings
 
     def _record(self, change: Change, action: str, ident: str, note: str = "") -> None:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from composeswarm.act.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
+from composeswarm.act.conflict import Replan
 from composeswarm.dockerrules.gofmt import go_quote
 from composeswarm.dockerrules.stacknames import check_stack_name
 from composeswarm.errors import EngineError, InputError, Issue
-from composeswarm.plan.changes import Plan
+from composeswarm.plan.changes import Change, Plan
 from composeswarm.act.resolve import RESOLVE_MODES, ResolveMode, resolve_images
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ class Deployment:
     refs: Refs
     order: Order  # depends_on waves and conditions, read from the files loaded here (once: stdin too)
     result: DeployResult
+    replan: Replan | None = None  # one service planned again against a fresh read (an update out of sequence)
 
 
 def prepare(
@@ -124,14 +126,30 @@ def prepare(
         _services(desired), live.services, mode, engine, registry_auth=opts.with_registry_auth
     )
     desired = _with_services(desired, resolved.services)
-    plan = make_plan(
-        desired, live, prune=opts.prune, network_names={ident: name for name, ident in external_ids.items()}
-    )
+    network_names = {ident: name for name, ident in external_ids.items()}
+    plan = make_plan(desired, live, prune=opts.prune, network_names=network_names)
     result = DeployResult(
         stack=opts.stack, plan=plan, applied=None, load_warnings=list(load_warnings),
         warnings=list(resolved.warnings), dry_run=opts.dry_run, seconds=time.monotonic() - started,
     )
-    return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result)
+    replan = replanner(desired, live, prune=opts.prune, network_names=network_names)
+    return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result, replan=replan)
+
+
+def replanner(desired: DesiredStack, live: LiveStack, *, prune: bool, network_names: Mapping[str, str]) -> Replan:
+    """Plan one service again as `make_plan` did, with that service read afresh and all else as first read.
+
+    Everything but the service stays as the first read saw it, so secret and config references point at
+    the same versions (a new one this deploy creates included) as in the first plan.
+    """
+    from composeswarm.plan.builder import make_plan
+
+    def replan(name: str, fresh: Json) -> Change | None:
+        services = [fresh if (s.get("Spec") or {}).get("Name") == name else s for s in live.services]
+        again = make_plan(desired, dataclasses.replace(live, services=services), prune=prune, network_names=network_names)
+        return next((c for c in again.changes if c.kind == "service" and c.name == name), None)
+
+    return replan
 
 
 def carry_out(deployment: Deployment, *, wait: Wait | None = None, on_step: OnStep | None = None) -> DeployResult:
@@ -150,6 +168,7 @@ def carry_out(deployment: Deployment, *, wait: Wait | None = None, on_step: OnSt
             result.plan, deployment.engine, registry_auth=opts.with_registry_auth,
             waves=[list(wave) for wave in deployment.order.waves], needs=deployment.order.needs,
             wait=None if opts.detach else wait, refs=deployment.refs, on_step=on_step, result=result.applied,
+            replan=deployment.replan,
         )
     finally:
         result.warnings.extend(w for w in result.applied.warnings if w not in result.warnings)

@@ -86,8 +86,87 @@ def _context_endpoint(config_dir: Path, name: str, source: str) -> Endpoint:
     return Endpoint(host, f"{source} {name}", tls)
 
 
-def docker_reason(exc: Exception) -> str:
+def docker_reason(exc: BaseException, host: str | None = None, timeout: float | None = None) -> str:
+    """The reason for a failed call in one line: the engine's message, or why it could not be reached."""
     if isinstance(exc, docker.errors.APIError) and exc.explanation:
         return str(exc.explanation)
+    unreachable = unreachable_reason(exc, host, timeout)
+    if unreachable is not None:
+        return unreachable
     text = str(exc)
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def unreachable_reason(exc: BaseException, host: str | None = None, timeout: float | None = None) -> str | None:
+    """Why the engine could not be reached, in plain words, or None when `exc` is no connection failure.
+
+    The SDK wraps the socket's error three or four times (DockerException from requests'
+    ConnectionError from urllib3's ProtocolError or MaxRetryError from the OSError); the words come
+    from the innermost cause, never from the wrappers' text.
+    """
+    import http.client
+    import socket
+    import ssl
+
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            return "unknown host name"
+        if isinstance(cause, ssl.SSLError):
+            return f"the TLS handshake failed ({getattr(cause, 'reason', None) or 'bad certificate'})"
+        if isinstance(cause, (TimeoutError, socket.timeout)) or type(cause).__name__ in _TIMEOUTS:
+            return f"no answer within {timeout:g} s" if timeout else "no answer in time"
+        if isinstance(cause, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
+            return "the engine closed the connection without answering"
+        if isinstance(cause, OSError) and cause.errno is not None:
+            return _errno_words(cause.errno, host)
+    if any(type(c).__name__ in ("ProtocolError", "ConnectionError", "MaxRetryError") for c in causes):
+        return "the connection failed"
+    return None
+
+
+# urllib3's and requests' timeout exceptions, matched by name: no import of either here.
+_TIMEOUTS = ("ReadTimeoutError", "ConnectTimeoutError", "ReadTimeout", "ConnectTimeout", "Timeout")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and everything it wraps (cause, context, exception arguments, urllib3's `reason`), outermost first."""
+    out: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(out) < 20:  # bounded: a wrapper may refer to itself
+        cur = todo.pop(0)
+        if any(cur is seen for seen in out):
+            continue
+        out.append(cur)
+        inner = [cur.__cause__, cur.__context__, getattr(cur, "reason", None), *getattr(cur, "args", ())]
+        todo.extend(x for x in inner if isinstance(x, BaseException))
+    return out
+
+
+def _errno_words(errno_: int, host: str | None) -> str:
+    import errno
+    import stat
+
+    path = host[len("unix://"):] if host and host.startswith("unix://") else None
+    if errno_ == errno.ENOENT:
+        return "no such socket" if path else "no such file"
+    if errno_ in (errno.EACCES, errno.EPERM):
+        return "permission denied (is this user in the docker group?)"
+    if errno_ == errno.ECONNREFUSED:
+        if path is not None:
+            try:
+                if not stat.S_ISSOCK(os.stat(path).st_mode):
+                    return "not a socket"
+            except OSError:
+                pass
+            return "connection refused (a socket nobody listens on: is dockerd running?)"
+        return "connection refused (is dockerd running and listening there?)"
+    words = {
+        errno.ENOTSOCK: "not a socket",
+        errno.ETIMEDOUT: "no answer in time",
+        errno.EHOSTUNREACH: "no route to the host",
+        errno.ENETUNREACH: "the network is unreachable",
+        errno.ECONNRESET: "the engine closed the connection without answering",
+        errno.ENAMETOOLONG: "the socket path is too long",
+    }
+    return words.get(errno_) or os.strerror(errno_).lower()

@@ -16,7 +16,7 @@ import docker
 import docker.errors
 from docker.api.client import APIClient
 
-from composeswarm.engine.endpoints import Endpoint, docker_reason, resolve_endpoint
+from composeswarm.engine.endpoints import Endpoint, docker_reason, resolve_endpoint, unreachable_reason
 from composeswarm.engine.live import Json, LiveStack
 from composeswarm.errors import EngineError
 from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE, stack_filter
@@ -41,7 +41,8 @@ class Engine:
             api = APIClient(base_url=endpoint.host, version="auto", tls=endpoint.tls, timeout=timeout)
         except docker.errors.DockerException as exc:
             raise EngineError(
-                f"cannot reach the Docker engine at {endpoint.host} (from {endpoint.source}): {docker_reason(exc)}"
+                f"cannot reach the Docker engine at {endpoint.host} (from {endpoint.source}): "
+                f"{docker_reason(exc, endpoint.host, timeout)}"
             ) from exc
         return cls(api, endpoint)
 
@@ -204,11 +205,12 @@ class Engine:
             return fn(*args, **kwargs)
         except docker.errors.APIError as exc:
             raise EngineError(f"{what}: {docker_reason(exc)}", status=exc.status_code) from exc
-        except docker.errors.DockerException as exc:
-            raise EngineError(f"{what}: {docker_reason(exc)}") from exc
-        except OSError as exc:  # connection refused, socket missing
+        except (docker.errors.DockerException, OSError) as exc:  # OSError: requests' connection errors
+            reason = unreachable_reason(exc, self.endpoint.host, self._api.timeout)
+            if reason is None:
+                raise EngineError(f"{what}: {docker_reason(exc)}") from exc
             raise EngineError(
-                f"{what}: cannot reach the Docker engine at {self.endpoint.host} (from {self.endpoint.source}): {exc}"
+                f"{what}: cannot reach the Docker engine at {self.endpoint.host} (from {self.endpoint.source}): {reason}"
             ) from exc
 
     def _get(self, what: str, path: str, params: Any, headers: dict[str, str] | None = None) -> Any:

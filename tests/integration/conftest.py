@@ -16,6 +16,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any, Callable, Optional
 
 import pytest
 from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE
+from tests.support.fault_proxy import FaultProxy, default_upstream
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -230,3 +232,21 @@ def auth_registry(engine_available: None, tmp_path_factory: pytest.TempPathFacto
 def inspect(kind: str, name: str) -> Any:
     """`docker <kind> inspect NAME` as JSON (the first object)."""
     return json.loads(docker(kind, "inspect", name).stdout)[0]
+
+
+@pytest.fixture
+def fault_proxy(engine_available: None) -> Iterator[FaultProxy]:
+    """A started fault proxy in front of the engine: run composeswarm with DOCKER_HOST=proxy.docker_host."""
+    try:
+        upstream = default_upstream()
+    except ValueError as exc:  # DOCKER_HOST is tcp:// or ssh://: nothing to put a unix proxy in front of
+        pytest.skip(str(exc))
+    # a short folder of its own: a unix socket path must stay under 108 bytes, pytest's tmp_path may not
+    folder = tempfile.mkdtemp(prefix="csproxy", dir="/tmp")
+    proxy = FaultProxy(Path(folder) / "docker.sock", upstream).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert proxy.errors == [], f"the fault proxy failed: {proxy.errors}"

@@ -2,7 +2,8 @@
 
 `FakeSwarm` has the methods of `composeswarm.engine.gateway.Engine` that the stages call (apply,
 resolve, deploy's checks, the watcher, logs, rm). It answers reads from what it holds, or, given
-`snapshots`, from one scripted snapshot per poll. It records each call under the name the Engine
+`snapshots`, from one scripted snapshot per poll; an update with a version that is not the held
+service's is refused as out of sequence, as swarm does. It records each call under the name the Engine
 gives it in its errors, list calls with their filters ("create service s_web", "inspect network n",
 "list tasks service=id-a up-to-date"), so a refused call fails with the text the Engine would give.
 It imports no Docker SDK.
@@ -287,6 +288,14 @@ class FakeSwarm:
             return net
         return None
 
+    def inspect_service(self, ident: str) -> Json:
+        """The held service by ID or name; EngineError 404 when it does not exist."""
+        self._call(f"inspect service {ident}")
+        for held in self.services:
+            if ident in (held.get("ID"), (held.get("Spec") or {}).get("Name")):
+                return held
+        raise EngineError(f"inspect service {ident}: service {ident} not found", status=404)
+
     def inspect_task(self, ident: str) -> Json:
         """The task by ID; EngineError 404 when it does not exist."""
         self._call(f"inspect task {ident}")
@@ -357,10 +366,15 @@ class FakeSwarm:
         return f"id-{spec['Name']}", []
 
     def update_service(self, ident: str, version: int, spec: Json, registry_auth: str | None = None) -> list[str]:
-        self._call(f"update service {spec['Name']}", (spec, version, registry_auth), write=True)
+        """Replace the held spec; swarm's out-of-sequence refusal when `version` is not the held one."""
+        call = f"update service {spec['Name']}"
+        self._call(call, (spec, version, registry_auth), write=True)
         for held in self.services:
-            if held.get("ID") == ident:
-                held.update(Spec=spec, Version={"Index": version + 1})
+            if held.get("ID") != ident:
+                continue
+            if "Version" in held and held["Version"].get("Index") != version:  # changed since it was read
+                raise EngineError(f"{call}: rpc error: code = Unknown desc = update out of sequence", status=500)
+            held.update(Spec=spec, Version={"Index": version + 1})
         return []
 
     def remove_service(self, ident: str, name: str | None = None) -> None:
