@@ -6,7 +6,7 @@
 #   scripts/pushgateway.sh up [--port P] [--dir D] start one on 127.0.0.1:P (default 9091) with its
 #                                                  storage and pid file in D (default
 #                                                  .cache/composeswarm/pushgateway-P); wait until it answers
-#   scripts/pushgateway.sh down [--port P] [--dir D]   stop the one `up` started there
+#   scripts/pushgateway.sh down [--port P] [--dir D]   stop the one `up` started there, remove its files
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -64,7 +64,8 @@ down() {
     kill "$pid" 2>/dev/null || true
     for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -9 "$pid" 2>/dev/null || true
-    rm -f "$DIR/pushgateway.pid"
+    rm -f "$DIR/pushgateway.pid" "$DIR/metrics.store" "$DIR/pushgateway.log"
+    rmdir "$DIR" 2>/dev/null || true
 }
 
 case "$cmd" in

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
-from prometheus_client.exposition import pushadd_to_gateway, write_to_textfile
+from prometheus_client.exposition import generate_latest, pushadd_to_gateway, write_to_textfile
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
@@ -158,7 +158,8 @@ def write_textfile(registry: CollectorRegistry, path: str) -> None:
     values of the previous file, as a Pushgateway keeps them: one file per stack.
     """
     families = list(registry.collect())
-    ours = {family.name for family in families}
+    # the names as written (a histogram's `_created` is a family of its own there), so none is kept twice
+    ours = {family.name for family in text_string_to_metric_families(generate_latest(registry).decode())}
     kept = [f for f in _previous_families(path) if f.name not in ours and f.samples]
     out = CollectorRegistry(auto_describe=False)
     out.register(_Families(families + kept))
