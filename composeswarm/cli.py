@@ -11,6 +11,7 @@ imported inside the commands that need them, so `validate` and `config` start fa
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -271,6 +272,8 @@ def deploy_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")] = False,
     output: OutputOpt = "text",
     context: ContextOpt = None,
+    metrics_file: Annotated[Optional[str], typer.Option("--metrics-file", envvar="COMPOSESWARM_METRICS_FILE", metavar="PATH", help="Write the deploy's Prometheus metrics to PATH, in node_exporter's textfile format (docs/metrics.md).")] = None,
+    pushgateway: Annotated[Optional[str], typer.Option("--pushgateway", envvar="COMPOSESWARM_PUSHGATEWAY", metavar="URL", help="Push the deploy's Prometheus metrics to this Pushgateway (job composeswarm, stack=STACK); unreachable: a warning.")] = None,
 ) -> None:
     """Deploy a stack as `docker stack deploy` does, changing only what differs from the files.
 
@@ -280,6 +283,10 @@ def deploy_cmd(
     from composeswarm.render.deploy_report import DeployReport
 
     report = DeployReport(stack, json=output == "json")  # its output also when the deploy fails
+    metrics = None  # prometheus_client is imported only when asked for; a dry run deploys nothing to record
+    if (metrics_file or pushgateway) and not dry_run:
+        from composeswarm.render.metrics import DeployMetrics
+        metrics = DeployMetrics(stack, path=metrics_file, gateway=pushgateway)
 
     def body() -> int:
         from composeswarm.act.deploy import DeployOptions, deploy
@@ -292,10 +299,12 @@ def deploy_cmd(
             with_registry_auth=with_registry_auth, detach=detach or no_wait, dry_run=dry_run, context=context,
         )
         # it checks the stack name and --resolve-image first, as docker does; it reads the files once (stdin too)
-        result = deploy(
-            opts, connect=lambda: _connect(context), watch=functools.partial(_watch, report, timeout),
-            on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,
-        )
+        with metrics.recording(report) if metrics is not None else contextlib.nullcontext():
+            result = deploy(
+                opts, connect=lambda: metrics.connected(_connect(context)) if metrics else _connect(context),
+                watch=functools.partial(_watch, report, timeout),
+                on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,
+            )
         report.done(result)
         return _plan_exit(result.plan) if dry_run else errors.EXIT_OK
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite from nothing: install composeswarm and its test extras into .venv, bring up
-# a local swarm with the test images (scripts/swarm-up.sh), run the pure unit tests in a venv without
-# the Docker SDK (scripts/test-nodocker.sh), then pytest. Exits with pytest's code, or with the
-# no-docker step's when only that failed.
+# a local swarm with the test images (scripts/swarm-up.sh), install Debian's Pushgateway, run the pure
+# unit tests in a venv without the Docker SDK (scripts/test-nodocker.sh), then pytest. Exits with
+# pytest's code, or with the no-docker step's when only that failed.
 #
 #   scripts/test.sh [PYTEST ARGS...]      e.g. scripts/test.sh tests/unit -x
 set -euo pipefail
@@ -13,6 +13,8 @@ cd "$REPO_ROOT"
 start=$SECONDS
 "$REPO_ROOT/scripts/venv.sh"
 "$REPO_ROOT/scripts/swarm-up.sh"
+# The metrics tests push to a real Pushgateway: each test starts its own (tests/integration/test_metrics.py).
+"$REPO_ROOT/scripts/pushgateway.sh" install
 log "set-up took $((SECONDS - start)) s"
 
 # The import rules of docs/architecture.md (contracts in pyproject.toml): a broken rule fails the run.

@@ -30,6 +30,7 @@ class Engine:
         self._api = api
         self.endpoint = endpoint
         self.calls: list[str] = []  # every write call made, in order ("create service x_web", ...)
+        self.reads = 0  # read calls made (the deploy's metrics split the calls into reads and writes)
 
     # --- connecting -------------------------------------------------------------------------------
 
@@ -48,6 +49,7 @@ class Engine:
 
     def info(self) -> Json:
         """GET /info."""
+        self.reads += 1
         return self._call("read engine info", self._api.info)  # type: ignore[no-any-return]
 
     def require_manager(self) -> None:
@@ -215,6 +217,7 @@ class Engine:
 
     def _get(self, what: str, path: str, params: Any, headers: dict[str, str] | None = None) -> Any:
         api = self._api
+        self.reads += 1
 
         def go() -> Any:
             return api._result(api._get(api._url(path_fmt(path)), params=params, headers=headers), True)
@@ -277,6 +280,7 @@ class Engine:
         if since:
             params["since"] = since
         what = f"read logs of service {ident}"
+        self.reads += 1
 
         def open_stream() -> Any:
             res = api._get(

@@ -105,7 +105,7 @@ except SystemExit:
 except BaseException as exc:
     if type(exc).__name__ != "Exit":
         raise
-heavy = sorted(m for m in ("docker", "rich", "requests", "jsonschema") if m in sys.modules)
+heavy = sorted(m for m in ("docker", "rich", "requests", "jsonschema", "prometheus_client") if m in sys.modules)
 print(json.dumps(heavy), file=sys.stderr)
 """
 

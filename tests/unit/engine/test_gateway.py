@@ -35,3 +35,45 @@ def test_registry_auth_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, i
     assert isinstance(header, str)
     decoded = json.loads(base64.urlsafe_b64decode(header))
     assert {k: decoded.get(k) for k in expected} == expected
+
+
+class _FakeAPI:
+    """The APIClient methods Engine's plumbing uses: every request answers an empty JSON document."""
+
+    class _Response:
+        content = b"{}"
+
+        def json(self) -> dict[str, Any]:
+            return {"ID": "x", "Id": "x"}
+
+    def _url(self, path: str) -> str:
+        return path
+
+    def _get(self, url: str, **kwargs: Any) -> Any:
+        return self._Response()
+
+    def _post(self, url: str, **kwargs: Any) -> Any:
+        return self._Response()
+
+    def _delete(self, url: str, **kwargs: Any) -> Any:
+        return self._Response()
+
+    def _result(self, response: Any, json: bool) -> Any:
+        return [] if json else ""
+
+    def _raise_for_status(self, response: Any) -> None:
+        return None
+
+    def info(self) -> dict[str, Any]:
+        return {}
+
+
+def test_reads_are_counted_and_writes_listed() -> None:
+    # the deploy's metrics split the engine calls into reads and writes
+    engine = Engine(cast(Any, _FakeAPI()), cast(Any, None))
+    engine.info()
+    engine.read_stack("s")  # four list calls
+    engine.inspect_service("abc")
+    engine.create_network({"Name": "s_default"})
+    engine.remove_service("abc", "s_web")
+    assert (engine.reads, engine.calls) == (6, ["create network s_default", "remove service s_web"])
