@@ -289,7 +289,10 @@ def _surrogate(text: str, file: str) -> Issue | None:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         line, column = text_position(text, exc.start)
-        return Issue(file, line, column, (), "cannot read compose file: not UTF-8 text")
+        code = ord(text[exc.start])
+        # surrogateescape keeps an undecodable byte b as U+DC00+b
+        byte = f" (byte 0x{code - 0xDC00:02x})" if 0xDC80 <= code <= 0xDCFF else ""
+        return Issue(file, line, column, (), f"cannot read compose file: not UTF-8 text{byte}")
     return None
 
 
