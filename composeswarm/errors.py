@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,6 +29,41 @@ def format_path(path: Path) -> str:
     return out
 
 
+# Messages quote what the user wrote (STYLE.md rule 11). Rather than trust every place that builds a
+# message, an Issue is made safe where it is formatted: quoted values and keys cut to MAX_QUOTED
+# characters, the whole line to MAX_LINE, and characters a terminal would act on escaped.
+MAX_QUOTED = 80
+MAX_LINE = 500
+_KEEP_TAIL = 16  # characters kept after the ellipsis: the end of a value often tells it apart
+ELLIPSIS = "..."
+# C0/C1 controls and DEL (ESC sequences, NUL, CR, newlines), bidi and zero-width formatting
+# (U+202E reverses the text after it), line separators, BOM, and lone surrogates (not encodable).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
+# a quoted span: opened after a non-word character (not the apostrophe of "can't"), backslash
+# escapes inside (repr's), closed before a non-word character
+_QUOTED = re.compile(r"""(?<!\w)(['"])((?:\\.|(?!\1)[^\\])*)\1(?!\w)""", re.S)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shorten(text: str, limit: int = MAX_QUOTED) -> str:
+    """`text` cut to about `limit` characters, the middle replaced by an ellipsis."""
+    if len(text) <= limit:
+        return text
+    head = limit - _KEEP_TAIL - len(ELLIPSIS)
+    return text[:head] + ELLIPSIS + text[-_KEEP_TAIL:]
+
+
+def safe_text(text: str) -> str:
+    """One readable, harmless line: long quoted spans shortened, control and bidi characters escaped."""
+    if len(text) > MAX_QUOTED:
+        text = _QUOTED.sub(lambda m: m.group(1) + shorten(m.group(2)) + m.group(1), text)
+    return shorten(_UNSAFE.sub(_escape_char, text), MAX_LINE)
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One problem found in the input, with where it is."""
@@ -41,7 +77,7 @@ class Issue:
 
     def location(self) -> str:
         """`file:line:col` (line and column omitted when unknown)."""
-        loc = self.file
+        loc = safe_text(shorten(self.file, MAX_LINE // 4))
         if self.line is not None:
             loc += f":{self.line}"
             if self.column is not None:
@@ -50,11 +86,12 @@ class Issue:
 
     def __str__(self) -> str:
         where = self.location()
-        path = format_path(self.path)
+        parts = tuple(p if isinstance(p, int) else shorten(str(p)) for p in self.path)
+        path = safe_text(shorten(format_path(parts), MAX_LINE // 2))
         prefix = f"{where}: " if where else ""
         if path:
             prefix += f"{path}: "
-        return prefix + self.message
+        return prefix + safe_text(self.message)
 
 
 class ComposeSwarmError(Exception):

@@ -7,23 +7,31 @@ from collections.abc import Mapping
 from typing import Any
 
 from composeswarm.errors import ConvertError
+from composeswarm.dockerrules.limits import data_limit, data_problem
+from composeswarm.load.reading import TooLarge, read_bounded
 from composeswarm.dockerrules.stacknames import Namespace, str_map, with_stack_label
 from composeswarm.convert.network import declared_name, engine_name, is_external
 
 DEFAULT_FILE_MODE = 0o444
 
 
-def _read(path: str) -> bytes:
-    """The content of a secret/config file, with the os error worded as Go's os.ReadFile words it."""
+def _read(path: str, kind: str) -> bytes:
+    """The content of a secret/config file, with the os error worded as Go's os.ReadFile words it.
+
+    Read up to swarm's limit only (`file: /dev/zero` must not fill memory): more is refused.
+    """
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return read_bounded(path, data_limit(kind) - 1)
+    except TooLarge:
+        raise ConvertError(("file",), f"read {path}: {data_problem(kind, data_limit(kind))}") from None
     except IsADirectoryError:
         raise ConvertError(("file",), f"read {path}: is a directory") from None
     except FileNotFoundError:
         raise ConvertError(("file",), f"open {path}: no such file or directory") from None
     except PermissionError:
         raise ConvertError(("file",), f"open {path}: permission denied") from None
+    except OSError as exc:
+        raise ConvertError(("file",), f"open {path}: {exc.strerror}") from None
 
 
 def convert_objects(
@@ -56,7 +64,7 @@ def convert_objects(
             else:
                 path = str(cfg.get("file") or "")
                 # docker resolves an empty `file` to the working directory, and then fails to read it
-                spec["Data"] = _read(os.path.join(working_dir, path) if path else working_dir)
+                spec["Data"] = _read(os.path.join(working_dir, path) if path else working_dir, kind)
         except ConvertError as exc:
             raise exc.under(key) from None
         if cfg.get("template_driver"):

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from composeswarm.dockerrules.imageref import check_image
+from composeswarm.dockerrules.limits import data_limit, data_problem
 from composeswarm.dockerrules.units import parse_cpus
 from composeswarm.errors import ConvertError, Issue, Path, Severity
 from composeswarm.load.dependson import read_depends_on
+from composeswarm.load.refusals import check_service
 from composeswarm.load.model import Position, issue_at
 from composeswarm.load.shortsyntax import VOLUME_BLOCKS
-
-# Swarm's limit on secret and config data (swarmkit MaxSecretSize).
-MAX_FILE_OBJECT_SIZE = 500 * 1024
 
 _RESOURCES = "set resource limits using deploy.resources"
 FORBIDDEN: dict[str, str] = {
@@ -187,6 +187,7 @@ def check_project(
             report(base + ("credential_spec", "config"), f'undefined config "{cred["config"]}"', "error")
         _check_ports(svc, base, report)
         _check_deploy(svc, base, report)
+        check_service(svc, base, report)
         health = svc.get("healthcheck") or {}
         if health.get("disable") and health.get("test"):
             report(base + ("healthcheck",), "test and disable can't be set at the same time", "error")
@@ -272,12 +273,31 @@ def _check_file(kind: str, name: str, entry: Mapping[str, Any], working_dir: str
         return
     shown = _shown_path(file, working_dir)
     try:
-        size = os.path.getsize(file)
-    except OSError:
-        report(path + ("file",), f"file not found: {shown}", "error")
+        size, exact = _data_size(file, data_limit(kind[:-1]))
+    except OSError as exc:
+        if "\x00" in file:
+            report(path + ("file",), f"invalid file {shown}: the path contains a NUL byte", "error")
+        else:
+            report(path + ("file",), f"file not found: {shown}" if isinstance(exc, FileNotFoundError)
+                   else f"cannot read {shown}: {exc.strerror}", "error")
         return
-    if size > MAX_FILE_OBJECT_SIZE:
-        report(path + ("file",), f"file {shown} is {size} bytes; swarm allows at most {MAX_FILE_OBJECT_SIZE} bytes (500 KB)", "error")
+    problem = data_problem(kind[:-1], size)
+    if problem is not None:
+        shown_size = f"is {size} bytes" if exact else f"has {size} bytes or more"
+        report(path + ("file",), f"file {shown} {shown_size}: {problem}", "error")
+
+
+def _data_size(file: str, limit: int) -> tuple[int, bool]:
+    """The size of a secret/config file and whether it is exact: a device or a pipe (`/dev/zero`)
+    has no size, so it is read, up to `limit` bytes."""
+    if "\x00" in file:
+        raise OSError(22, "invalid argument")
+    info = os.stat(file)
+    if stat.S_ISREG(info.st_mode):
+        return info.st_size, True
+    with open(file, "rb") as fh:
+        size = len(fh.read(limit))
+    return size, size < limit
 
 
 def _shown_path(file: str, working_dir: str) -> str:

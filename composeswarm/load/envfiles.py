@@ -6,16 +6,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from composeswarm.errors import Issue
+from composeswarm.load.reading import MAX_ENV_FILE, NotUTF8, TooLarge, decode_utf8, read_bounded
 
 
 def read_dotenv(path: str, issues: list[Issue], required: bool) -> dict[str, str]:
     """Variables from a .env / --env-file file: KEY=VALUE lines, optional `export`, quotes removed."""
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            lines = fh.read().splitlines()
+        lines = decode_utf8(read_bounded(path, MAX_ENV_FILE)).splitlines()
     except OSError as exc:
         if required:
             issues.append(Issue(path, None, None, (), f"cannot read env file: {exc.strerror}"))
+        return {}
+    except TooLarge as exc:
+        issues.append(Issue(path, None, None, (), f"cannot read env file: {exc}"))
+        return {}
+    except NotUTF8 as exc:
+        issues.append(Issue(path, exc.line, exc.column, (), f"cannot read env file: {exc}"))
         return {}
     out: dict[str, str] = {}
     for number, raw in enumerate(lines, 1):
@@ -45,10 +51,11 @@ def read_env_file(path: str, environ: Mapping[str, str]) -> tuple[dict[str, str 
     from the shell and is left out when the shell does not have it. Returns the values read and
     the problem that stopped the reading, if any."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_bounded(path, MAX_ENV_FILE)
     except OSError as exc:
         return {}, f"cannot read env file {path}: {exc.strerror}"
+    except TooLarge as exc:
+        return {}, f"cannot read env file {path}: {exc}"
     out: dict[str, str | None] = {}
     # bufio.Scanner lines: split on \n, a trailing \r dropped
     for number, data in enumerate(raw.split(b"\n"), 1):

@@ -18,6 +18,8 @@ from composeswarm.errors import Issue, Path, Severity
 from composeswarm.load.model import Position, issue_at
 
 _NAME = re.compile(r"[_A-Za-z][_A-Za-z0-9]*")
+# `${A:-${B:-...}}` is expanded recursively; real files nest two or three levels.
+MAX_NESTING = 20
 
 CastKind = Literal["int", "float", "bool"]
 
@@ -105,6 +107,7 @@ class SubstitutionError(ValueError):
 class _State:
     env: Mapping[str, str]
     unset: list[str] = field(default_factory=list)
+    depth: int = 0
 
 
 def substitute(text: str, env: Mapping[str, str], unset: list[str] | None = None) -> str:
@@ -187,7 +190,9 @@ def _expression(text: str, j: int, state: _State) -> tuple[str, int]:
             break
     else:
         raise SubstitutionError(f"invalid modifier {text[k]!r} in \"${{{name}\"; use :- - :? or ?")
-    inner = _State(state.env)
+    inner = _State(state.env, depth=state.depth + 1)
+    if inner.depth > MAX_NESTING:
+        raise SubstitutionError(f'"${{" nested more than {MAX_NESTING} levels deep in defaults or messages')
     arg, end = _parse(text, k + len(op), inner, stop="}")
     value = _lookup(name, state)
     missing = value is None or (op.startswith(":") and value == "")

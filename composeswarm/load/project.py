@@ -14,13 +14,14 @@ from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
-from composeswarm.load import checks, schema, schemadocs
+from composeswarm.load import checks, refusals, schema, schemadocs
 from composeswarm.errors import InputError, Issue, Path
 from composeswarm.load.envfiles import read_dotenv
 from composeswarm.load.interpolate import interpolate
 from composeswarm.load.merge import merge_files
 from composeswarm.load.model import Position, Project
 from composeswarm.load.normalizer import Normalizer
+from composeswarm.load.reading import MAX_COMPOSE_FILE, NotUTF8, TooLarge, decode_utf8, read_bounded, read_stream
 from composeswarm.load.yamltree import Document, read_yaml
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -30,7 +31,10 @@ STDIN_NAME = "<stdin>"
 def find_files(files: list[str] | None, cwd: str) -> list[str]:
     """The -f files as given (docker also splits `a.yml,b.yml`), or the first default file in `cwd`."""
     if files:
-        return [part for name in files for part in name.split(",") if part]
+        names = [part for name in files for part in name.split(",") if part]
+        if not names:
+            raise InputError([Issue("", None, None, (), "empty compose file name; specify a compose file with -f FILE")])
+        return names
     for name in DEFAULT_FILES:
         if os.path.isfile(os.path.join(cwd, name)):
             return [name]
@@ -61,11 +65,20 @@ def interpolation_env(
     return env
 
 
-def _read_text(name: str, cwd: str, stdin_text: str | None) -> str:
+def _read_text(name: str, cwd: str, stdin_text: str | bytes | None) -> str:
+    """The text of one compose file (`-` is standard input), read as bytes and decoded here."""
     if name == "-":
-        return stdin_text if stdin_text is not None else sys.stdin.read()
-    with open(os.path.join(cwd, name), encoding="utf-8-sig") as fh:
-        return fh.read()
+        if stdin_text is None:
+            # bytes, not sys.stdin's text: its decoding lets bytes that are not UTF-8 through as surrogates
+            stream = getattr(sys.stdin, "buffer", None)
+            if stream is None:  # a text stream with no bytes under it (a test's stand-in)
+                stdin_text = sys.stdin.read(MAX_COMPOSE_FILE + 1)
+            else:
+                stdin_text = read_stream(stream, MAX_COMPOSE_FILE)
+        if len(stdin_text) > MAX_COMPOSE_FILE:
+            raise TooLarge(MAX_COMPOSE_FILE)
+        return stdin_text if isinstance(stdin_text, str) else decode_utf8(stdin_text)
+    return decode_utf8(read_bounded(os.path.join(cwd, name), MAX_COMPOSE_FILE))
 
 
 def _sort_key(order: dict[str, int]) -> Any:
@@ -80,10 +93,12 @@ def load_project(
     env_files: list[str] | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: str | None = None,
-    stdin_text: str | None = None,
+    stdin_text: str | bytes | None = None,
     strict: bool = True,
 ) -> tuple[Project, list[Issue]]:
     """Load, validate and merge compose files; return the Project and its warnings.
+
+    `stdin_text` is what `-` reads instead of standard input (bytes are decoded as a file's are).
 
     Raises InputError with every error found (sorted by file, then position). With
     strict=False the whole-project checks (references, images, files: what docker only finds at
@@ -105,7 +120,7 @@ def _load(
     env_files: list[str] | None,
     environ: Mapping[str, str] | None,
     cwd: str | None,
-    stdin_text: str | None,
+    stdin_text: str | bytes | None,
     strict: bool,
 ) -> tuple[Project, list[Issue]]:
     cwd = cwd or os.getcwd()
@@ -172,7 +187,7 @@ def _load(
 
 
 def _read_documents(
-    names: list[str], cwd: str, stdin_text: str | None, issues: list[Issue]
+    names: list[str], cwd: str, stdin_text: str | bytes | None, issues: list[Issue]
 ) -> tuple[list[Document], list[str]]:
     """Each file parsed (problems go to `issues`), and the names issues use for them."""
     docs: list[Document] = []
@@ -185,8 +200,11 @@ def _read_documents(
         except OSError as exc:
             issues.append(Issue(display, None, None, (), f"cannot read compose file: {exc.strerror}"))
             continue
-        except UnicodeDecodeError:
-            issues.append(Issue(display, None, None, (), "cannot read compose file: not UTF-8 text"))
+        except TooLarge as exc:
+            issues.append(Issue(display, None, None, (), f"cannot read compose file: {exc}"))
+            continue
+        except NotUTF8 as exc:
+            issues.append(Issue(display, exc.line, exc.column, (), f"cannot read compose file: {exc}"))
             continue
         try:
             doc = read_yaml(text, display)
@@ -219,8 +237,10 @@ def _load_document(
     file_issues += found
     # a value whose interpolation failed is reported once, not again by the schema
     failed = {i.path for i in found if i.severity == "error"}
+    data = schema.read_printed_names(data, version, doc.positions)
     schema_issues = schema.validate(data, version, doc.positions, doc.file)
     file_issues += [i for i in schema_issues if i.path not in failed]
+    file_issues += refusals.unsigned(data, doc.file, doc.positions)
     issues.extend(file_issues)
     if any(i.severity == "error" for i in file_issues):
         return None

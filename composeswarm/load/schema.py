@@ -50,3 +50,33 @@ def validate(
             issues.append(issue_at(positions, path, message, file))
     return sorted(set(issues), key=lambda i: (i.line or 0, i.column or 0, i.path.__repr__()))
 
+
+
+_DEFINITIONS = {"networks": "network", "volumes": "volume", "secrets": "secret", "configs": "config"}
+
+
+def read_printed_names(data: dict[str, Any], version: str, positions: dict[Path, Position]) -> dict[str, Any]:
+    """`data` with `name: X` beside `external: true` read as `external: {name: X}` where the version's
+    schema has no `name` (networks, secrets and configs before 3.5, volumes before 3.4).
+
+    `config` prints external entries that way in every version, as `docker stack config` does, and
+    docker then refuses its own output; both forms load to the same project, so composeswarm reads it.
+    """
+    definitions = schema_document(version).get("definitions", {})
+    out = data
+    for section, definition in _DEFINITIONS.items():
+        entries = data.get(section)
+        if "name" in definitions.get(definition, {}).get("properties", {}) or not isinstance(entries, dict):
+            continue
+        for key, entry in entries.items():
+            if not (isinstance(entry, dict) and entry.get("external") is True and isinstance(entry.get("name"), str)):
+                continue
+            if out is data:
+                out = dict(data)
+            if out[section] is entries:
+                out[section] = dict(entries)
+            out[section][key] = {k: v for k, v in entry.items() if k != "name"} | {"external": {"name": entry["name"]}}
+            where = positions.get((section, key, "name"))
+            if where is not None:
+                positions.setdefault((section, key, "external", "name"), where)
+    return out

@@ -20,6 +20,9 @@ from composeswarm.load.model import Position
 
 # Upper bound on nodes produced by alias expansion; real stack files stay far below it.
 MAX_ALIAS_NODES = 100_000
+# Upper bound on nesting (libyaml stops at 1000, yaml.v3 at 10000). Every later stage walks the tree
+# recursively, a few Python frames per level; real stack files stay under 10 levels.
+MAX_DEPTH = 100
 
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -155,6 +158,8 @@ class _Builder:
         if cls is ScalarNode:
             # plain strings are most nodes: return them without a call
             return node.value if node.tag == _STR else self.scalar(node, path)  # type: ignore[arg-type]
+        if len(path) >= MAX_DEPTH:
+            raise _TooDeep(node, path)
         key = id(node)
         if key in self.seen and not self.in_alias:
             # A second visit is an alias: charge its whole expansion (nested aliases included)
@@ -257,9 +262,46 @@ class _Recursive(Exception):
         self.node = node
 
 
+class _TooDeep(_TooBig):
+    pass
+
+
+_SECTIONS = ("services", "networks", "volumes", "secrets", "configs")
+
+
+def text_position(text: str, index: int) -> tuple[int, int]:
+    """(line, column), both from 1, of the character at `index` in `text`."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _reader_problem(text: str, file: str, exc: yaml.reader.ReaderError) -> Issue:
+    """libyaml's "unacceptable character" (two lines, a byte offset) as one issue at LINE:COLUMN."""
+    # libyaml counts bytes of the UTF-8 text
+    index = len(text.encode("utf-8")[: exc.position].decode("utf-8", "ignore"))
+    line, column = text_position(text, min(index, len(text)))
+    return Issue(file, line, column, (), f"invalid YAML: control characters are not allowed (found U+{exc.character:04X})")
+
+
+def _surrogate(text: str, file: str) -> Issue | None:
+    """A lone surrogate (text decoded with surrogateescape) cannot be handed to libyaml."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line, column = text_position(text, exc.start)
+        code = ord(text[exc.start])
+        # surrogateescape keeps an undecodable byte b as U+DC00+b
+        byte = f" (byte 0x{code - 0xDC00:02x})" if 0xDC80 <= code <= 0xDCFF else ""
+        return Issue(file, line, column, (), f"cannot read compose file: not UTF-8 text{byte}")
+    return None
+
+
 def read_yaml(text: str, file: str) -> Document:
     """Parse one YAML document; raise InputError with every problem found in it."""
     extra_documents = False
+    bad = _surrogate(text, file)
+    if bad is not None:
+        raise InputError([bad])
     try:
         loader = _Loader(text)
         try:
@@ -280,6 +322,8 @@ def read_yaml(text: str, file: str) -> Document:
             start = exc.context_mark
             problem += f" (in the {what} started at line {start.line + 1}, column {start.column + 1})"
         raise InputError([Issue(file, line, col, (), f"invalid YAML: {problem}")]) from None
+    except yaml.reader.ReaderError as exc:
+        raise InputError([_reader_problem(text, file, exc)]) from None
     except yaml.YAMLError as exc:
         raise InputError([Issue(file, None, None, (), f"invalid YAML: {exc}")]) from None
     if root is None:
@@ -287,6 +331,11 @@ def read_yaml(text: str, file: str) -> Document:
     builder = _Builder(file)
     try:
         data = builder.build(root, ())
+    except _TooDeep as exc:
+        mark = exc.node.start_mark
+        message = f"nested more than {MAX_DEPTH} levels deep; refusing the document"
+        top = exc.path[:2] if exc.path[0] in _SECTIONS else exc.path[:1]
+        raise InputError([Issue(file, mark.line + 1, mark.column + 1, top, message)]) from None
     except _TooBig as exc:
         # An alias node is its anchor's node (same marks), so point at the top-level key being built.
         where = builder.positions.get(exc.path[:1])

@@ -94,19 +94,45 @@ def test_cycle_reported_once() -> None:
     assert issues(data) == ["f.yml: services.a.depends_on: dependency cycle: a -> b -> c -> a"]
 
 
+# The engine refuses 0 bytes and 500 KiB (secrets) or 1000 KiB (configs) and more: measured on dockerd 20.10.
 @pytest.mark.parametrize(
-    ("size", "expected"),
+    ("kind", "size", "expected"),
     [
-        pytest.param(500 * 1024, [], id="at the limit"),
-        pytest.param(500 * 1024 + 1,
-                     ["f.yml: secrets.s.file: file ./s.bin is 512001 bytes; swarm allows at most 512000 bytes "
-                      "(500 KB)"], id="over the limit"),
+        pytest.param("secrets", 500 * 1024 - 1, [], id="secret below the limit"),
+        pytest.param("secrets", 500 * 1024,
+                     ["f.yml: secrets.s.file: file ./s.bin is 512000 bytes: secret data must be larger than 0 and "
+                      "less than 512000 bytes"], id="secret at the limit"),
+        pytest.param("secrets", 0,
+                     ["f.yml: secrets.s.file: file ./s.bin is 0 bytes: secret data must be larger than 0 and "
+                      "less than 512000 bytes"], id="empty secret"),
+        pytest.param("configs", 1000 * 1024 - 1, [], id="config below the limit"),
+        pytest.param("configs", 1000 * 1024,
+                     ["f.yml: configs.s.file: file ./s.bin is 1024000 bytes: config data must be larger than 0 and "
+                      "less than 1024000 bytes"], id="config at the limit"),
     ],
 )
-def test_secret_size(tmp_path: Path, size: int, expected: list[str]) -> None:
+def test_secret_size(tmp_path: Path, kind: str, size: int, expected: list[str]) -> None:
     (tmp_path / "s.bin").write_bytes(b"x" * size)
-    data = {"services": {}, "secrets": {"s": {"file": str(tmp_path / "s.bin")}}}
+    data = {"services": {}, kind: {"s": {"file": str(tmp_path / "s.bin")}}}
     assert issues(data, str(tmp_path)) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "file", "expected"),
+    [
+        pytest.param("secrets", "/dev/zero",
+                     "f.yml: secrets.s.file: file /dev/zero has 512000 bytes or more: secret data must be larger "
+                     "than 0 and less than 512000 bytes", id="secret from a device"),
+        pytest.param("configs", "/dev/zero",
+                     "f.yml: configs.s.file: file /dev/zero has 1024000 bytes or more: config data must be larger "
+                     "than 0 and less than 1024000 bytes", id="config from a device"),
+        pytest.param("secrets", "/x/a\x00b", "f.yml: secrets.s.file: invalid file /x/a\\x00b: the path contains "
+                     "a NUL byte", id="NUL in the path"),
+    ],
+)
+def test_secret_file_that_is_no_file(kind: str, file: str, expected: str) -> None:
+    data = {"services": {}, kind: {"s": {"file": file}}}
+    assert issues(data, "/work") == [expected]
 
 
 def test_name_only_secret_is_refused(tmp_path: Path) -> None:

@@ -273,3 +273,37 @@ def test_comma_separated_files(tmp_path: Path) -> None:
     project, _ = load_project(["a.yml,b.yml"], cwd=str(tmp_path), environ={})
     assert project.services["web"]["image"] == "nginx:2"
     assert project.files == (str(tmp_path / "a.yml"), str(tmp_path / "b.yml"))
+
+
+# `config` prints `name:` beside `external: true` in every version, as docker stack config does,
+# though formats before 3.5 (volumes: 3.4) have no `name`; that output must load to the same project.
+@pytest.mark.parametrize(
+    "version",
+    [pytest.param(v, id=f"version {v}") for v in ("3.3", "3.4", "3.5")],
+)
+def test_config_output_of_external_entries_loads_again(tmp_path: Path, version: str) -> None:
+    from composeswarm.render.issue_report import render_config
+
+    text = (
+        f'version: "{version}"\nservices:\n  web:\n    image: nginx:1.25\n    networks: [front, back]\n'
+        "    secrets: [token]\n    volumes: ['data:/data']\nnetworks:\n  front:\n    external: true\n"
+        "  back:\n    external:\n      name: shared-back\nvolumes:\n  data:\n    external: true\n"
+        "secrets:\n  token:\n    external: true\n"
+    )
+    write(tmp_path, {"compose.yaml": text})
+    project, _ = load_project(None, cwd=str(tmp_path), environ={})
+    printed = render_config(project, "yaml")
+    assert "    name: shared-back\n    external: true\n" in printed
+    again, _ = load_project(["-"], cwd=str(tmp_path), environ={}, stdin_text=printed)
+    assert (again.networks, again.volumes, again.secrets) == (project.networks, project.volumes, project.secrets)
+    assert render_config(again, "yaml") == printed
+
+
+def test_printed_name_and_external_name_that_disagree_are_refused(tmp_path: Path) -> None:
+    text = ('version: "3.3"\nservices:\n  web:\n    image: nginx:1.25\nnetworks:\n  front:\n    name: a\n'
+            "    external:\n      name: b\n")
+    write(tmp_path, {"compose.yaml": text})
+    assert errors_of(tmp_path, None) == [
+        "compose.yaml:7:5: networks.front.name: unknown key 'name': it needs compose format 3.5 or later "
+        '(set version: "3.5")'
+    ]

@@ -6,15 +6,19 @@ warnings that explain an error come with it (prefixed `warning: ` here).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from composeswarm.errors import InputError
+from composeswarm.load.reading import MAX_COMPOSE_FILE
 from composeswarm.load.project import load_project
 
-BROKEN = Path(__file__).resolve().parents[2] / "data" / "broken"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+BROKEN = REPO_ROOT / "tests" / "data" / "broken"
 
 
 def lines_for(name: str) -> list[str]:
@@ -257,6 +261,151 @@ def lines_for(name: str) -> list[str]:
             ],
             id="version number",
         ),
+        # hostile files (issue 16): each was a traceback, a message without LINE:COL, or a value
+        # docker or the engine refuses that validate let through
+        pytest.param(
+            "deep-mapping.yml",
+            ["deep-mapping.yml:4:405: x-deep: nested more than 100 levels deep; refusing the document"],
+            id="mappings nested 500 levels",
+        ),
+        pytest.param(
+            "deep-list.yml",
+            ["deep-list.yml:4:110: services.web: nested more than 100 levels deep; refusing the document"],
+            id="lists nested 500 levels",
+        ),
+        pytest.param(
+            "deep-x-key.yml",
+            ["deep-x-key.yml:5:405: x-deep: nested more than 100 levels deep; refusing the document"],
+            id="x- key nested 350 levels",
+        ),
+        pytest.param(
+            "nested-defaults.yml",
+            [
+                'nested-defaults.yml:3:5: services.web.image: "${" nested more than 20 levels deep in defaults or '
+                "messages (in '${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-$...}}}}}}}}}}}}}}}}')",
+            ],
+            id="500 nested defaults",
+        ),
+        pytest.param(
+            "control-character.yml",
+            ["control-character.yml:3:17: invalid YAML: control characters are not allowed (found U+0000)"],
+            id="NUL byte",
+        ),
+        pytest.param(
+            "escaped-characters.yml",
+            [
+                "escaped-characters.yml:4:5: services.web.lab\\x1b[31mels\\u202e: unknown key "
+                "'lab\\x1b[31mels\\u202e'; did you mean 'labels'?",
+                'escaped-characters.yml:6:7: services.web.deploy.replicas: must be an integer, not a string '
+                '"\\x1b[2J\\x00\\u202eowt"',
+            ],
+            id="ESC NUL and RTL override escaped",
+        ),
+        pytest.param(
+            "long-value.yml",
+            [
+                'long-value.yml:4:5: services.web.command: cannot split "echo \'' + "a" * 55 + "..." + "a" * 16
+                + '" into words: EOF found when expecting closing quote',
+            ],
+            id="100000-character value cut",
+        ),
+        pytest.param(
+            "negative-numbers.yml",
+            [
+                "negative-numbers.yml:5:7: services.web.deploy.replicas: cannot parse 'Deploy.Replicas', -1 overflows uint",
+                "negative-numbers.yml:7:9: services.web.deploy.update_config.parallelism: cannot parse "
+                "'Deploy.update_config.Parallelism', -5 overflows uint",
+                "negative-numbers.yml:9:9: services.web.deploy.restart_policy.max_attempts: cannot parse "
+                "'Deploy.restart_policy.max_attempts', -1 overflows uint",
+                "negative-numbers.yml:13:7: services.api.deploy.replicas: cannot parse 'Deploy.Replicas', "
+                "18446744073709551616 overflows uint64",
+            ],
+            id="negative and too large unsigned numbers",
+        ),
+        pytest.param(
+            "restart-condition.yml",
+            [
+                'restart-condition.yml:6:9: services.web.deploy.restart_policy.condition: invalid RestartCondition: '
+                '"bogus"; use none, on-failure or any',
+            ],
+            id="restart condition",
+        ),
+        pytest.param(
+            "engine-refusals.yml",
+            [
+                "engine-refusals.yml:4:24: services.web.ports[1]: duplicate published port 8080/tcp (also ports[0])",
+                "engine-refusals.yml:5:31: services.web.volumes[1]: duplicate mount point: /data (also volumes[0])",
+                'engine-refusals.yml:7:7: services.web.healthcheck.interval: Interval in HealthConfig cannot be less '
+                'than 1ms, got "500us"',
+                "engine-refusals.yml:9:7: services.web.deploy.replicas: number of replicas must be non-negative: the "
+                "engine reads 9223372036854775808 as negative (at most 9223372036854775807)",
+                'engine-refusals.yml:10:7: services.web.deploy.endpoint_mode: invalid resolution mode: "bogus"; use '
+                "vip or dnsrr",
+                "engine-refusals.yml:12:9: services.web.deploy.update_config.failure_action: unrecognized update "
+                "failure action bogus; use pause, continue or rollback",
+                'engine-refusals.yml:13:9: services.web.deploy.update_config.delay: update-delay cannot be negative, '
+                'got "-5s"',
+                "engine-refusals.yml:14:9: services.web.deploy.update_config.max_failure_ratio: update-maxfailureratio "
+                "cannot be less than 0 or bigger than 1, got 2",
+                'engine-refusals.yml:16:9: services.web.deploy.restart_policy.window: restart-window cannot be '
+                'negative, got "-1m"',
+                "engine-refusals.yml:19:11: services.web.deploy.resources.limits.cpus: invalid cpu value 0.0001: Must "
+                "be at least 0.001",
+                "engine-refusals.yml:20:11: services.web.deploy.resources.limits.memory: invalid memory value 1024: "
+                "Must be at least 4MiB",
+                "engine-refusals.yml:22:23: services.web.deploy.placement.constraints[0]: constraint expected one "
+                "operator from ==, != (in 'node.role=manager')",
+                "engine-refusals.yml:27:7: services.job.deploy.update_config: jobs may not have an update config",
+            ],
+            id="engine refusals",
+        ),
+        pytest.param(
+            "not-utf8.yml",
+            ["not-utf8.yml:4:18: cannot read compose file: not UTF-8 text (byte 0xe9)"],
+            id="not UTF-8",
+        ),
+        pytest.param(
+            "env-file-not-utf8.yml",
+            [
+                f"env-file-not-utf8.yml:4:5: services.web.env_file: invalid env file ({BROKEN}/not-utf8.env): "
+                "invalid utf8 bytes at line 1",
+            ],
+            id="env_file not UTF-8",
+        ),
+        pytest.param(
+            "nul-env-file-path.yml",
+            [
+                f"nul-env-file-path.yml:4:5: services.web.env_file: cannot read env file {BROKEN}/web\\x00.env: "
+                "invalid argument (the path contains a NUL byte)",
+            ],
+            id="NUL in an env_file path",
+        ),
+        pytest.param(
+            "nul-secret-path.yml",
+            [
+                "nul-secret-path.yml:6:5: secrets.token.file: invalid file ./token\\x00.txt: the path contains a NUL byte",
+                "nul-secret-path.yml:9:5: configs.site.file: invalid file ./site\\x00.conf: the path contains a NUL byte",
+            ],
+            id="NUL in secret and config paths",
+        ),
+        pytest.param(
+            "dev-zero-env-file.yml",
+            [
+                "dev-zero-env-file.yml:4:5: services.web.env_file: cannot read env file /dev/zero: larger than 1 MiB "
+                "(1048576 bytes)",
+            ],
+            id="env_file /dev/zero",
+        ),
+        pytest.param(
+            "dev-zero-secret.yml",
+            [
+                "dev-zero-secret.yml:6:5: secrets.token.file: file /dev/zero has 512000 bytes or more: secret data "
+                "must be larger than 0 and less than 512000 bytes",
+                "dev-zero-secret.yml:9:5: configs.site.file: file /dev/zero has 1024000 bytes or more: config data "
+                "must be larger than 0 and less than 1024000 bytes",
+            ],
+            id="secret and config /dev/zero",
+        ),
     ],
 )
 def test_broken_file_messages(name: str, expected: list[str]) -> None:
@@ -274,3 +423,104 @@ def test_billion_laughs_is_refused_quickly() -> None:
     start = time.perf_counter()
     lines_for("billion-laughs.yml")
     assert time.perf_counter() - start < 1.0
+
+
+VALID = "services:\n  web:\n    image: nginx:1.25\n"
+
+
+# What no file in tests/data/broken can hold: names, devices, standard input, env files beside it.
+@pytest.mark.parametrize(
+    ("files", "env_files", "stdin", "dotenv", "expected"),
+    [
+        pytest.param([""], None, None, None, ["empty compose file name; specify a compose file with -f FILE"],
+                     id="-f ''"),
+        pytest.param([","], None, None, None, ["empty compose file name; specify a compose file with -f FILE"],
+                     id="-f ,"),
+        pytest.param(["/dev/zero"], None, None, None,
+                     ["/dev/zero: cannot read compose file: larger than 1 MiB (1048576 bytes)"], id="-f /dev/zero"),
+        pytest.param(["compose.yaml"], ["/dev/zero"], None, None,
+                     ["/dev/zero: cannot read env file: larger than 1 MiB (1048576 bytes)"], id="--env-file /dev/zero"),
+        pytest.param(["compose.yaml"], ["bad.env"], None, b"TAG=caf\xe9\n",
+                     ["{tmp}/bad.env:1:8: cannot read env file: not UTF-8 text (byte 0xe9)"], id="--env-file not UTF-8"),
+        pytest.param(["compose.yaml"], None, None, b"A=1\nTAG=caf\xe9\n",
+                     ["{tmp}/.env:2:8: cannot read env file: not UTF-8 text (byte 0xe9)"], id=".env not UTF-8"),
+        pytest.param(["-"], None, b"services:\n  web:\n    image: caf\xe9\n", None,
+                     ["<stdin>:3:15: cannot read compose file: not UTF-8 text (byte 0xe9)"], id="stdin bytes not UTF-8"),
+        pytest.param(["-"], None, "services:\n  web:\n    image: caf\udce9\n", None,
+                     ["<stdin>:3:15: cannot read compose file: not UTF-8 text (byte 0xe9)"],
+                     id="stdin text with a surrogate"),
+        pytest.param(["-"], None, b"#" * (MAX_COMPOSE_FILE + 1), None,
+                     ["<stdin>: cannot read compose file: larger than 1 MiB (1048576 bytes)"], id="stdin too large"),
+    ],
+)
+def test_input_messages(
+    tmp_path: Path, files: list[str], env_files: list[str] | None, stdin: str | bytes | None, dotenv: bytes | None,
+    expected: list[str],
+) -> None:
+    (tmp_path / "compose.yaml").write_text(VALID)
+    if dotenv is not None:
+        (tmp_path / (env_files[0] if env_files else ".env")).write_bytes(dotenv)
+    with pytest.raises(InputError) as info:
+        load_project(files, env_files, environ={}, cwd=str(tmp_path), stdin_text=stdin)
+    got = [str(i) for i in info.value.issues]
+    assert got == [line.replace("{tmp}", str(tmp_path)) for line in expected]
+
+
+# The same through the command line: where the process (its stdin, its deeper stack, its stderr)
+# differs from the in-process tables above. Exit 1, one line, no traceback.
+@pytest.mark.parametrize(
+    ("args", "stdin", "stderr"),
+    [
+        pytest.param(["validate", "-f", "-"], b"services:\n  w\xff:\n    image: x\n",
+                     "error: <stdin>:2:4: cannot read compose file: not UTF-8 text (byte 0xff)\n", id="stdin bytes"),
+        pytest.param(["validate", "-f", ""], None,
+                     "error: empty compose file name; specify a compose file with -f FILE\n", id="-f ''"),
+        pytest.param(["config", "-f", ","], None,
+                     "error: empty compose file name; specify a compose file with -f FILE\n", id="config -f ,"),
+        pytest.param(["validate", "-f", "/dev/zero"], None,
+                     "error: /dev/zero: cannot read compose file: larger than 1 MiB (1048576 bytes)\n", id="-f /dev/zero"),
+        pytest.param(["validate", "-f", "restart-condition.yml", "--env-file", "/dev/zero"], None,
+                     "error: /dev/zero: cannot read env file: larger than 1 MiB (1048576 bytes)\n",
+                     id="--env-file /dev/zero"),
+        pytest.param(["validate", "-f", "deep-mapping.yml"], None,
+                     "error: deep-mapping.yml:4:405: x-deep: nested more than 100 levels deep; refusing the document\n",
+                     id="deep nesting"),
+        pytest.param(["config", "-f", "deep-x-key.yml"], None,
+                     "error: deep-x-key.yml:5:405: x-deep: nested more than 100 levels deep; refusing the document\n",
+                     id="config of a deep x- key"),
+        pytest.param(["config", "-f", "escaped-characters.yml"], None,
+                     "error: escaped-characters.yml:4:5: services.web.lab\\x1b[31mels\\u202e: unknown key "
+                     "'lab\\x1b[31mels\\u202e'; did you mean 'labels'?\n"
+                     "error: escaped-characters.yml:6:7: services.web.deploy.replicas: must be an integer, not a "
+                     'string "\\x1b[2J\\x00\\u202eowt"\n', id="escaped characters"),
+    ],
+)
+def test_cli_hostile_input_exits_1_without_traceback(args: list[str], stdin: bytes | None, stderr: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "composeswarm", *args], cwd=BROKEN, input=stdin or b"", capture_output=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/home/user", "PYTHONPATH": str(REPO_ROOT)}, timeout=30,
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr.decode()) == (1, b"", stderr)
+
+
+# STYLE.md rule 11, applied where an Issue is formatted: one line, quoted values cut, controls escaped.
+@pytest.mark.parametrize(
+    ("path", "message", "expected"),
+    [
+        pytest.param(("services", "web"), "test and disable can't be set at the same time; docker's rule " + "x" * 30,
+                     "f.yml:1:2: services.web: test and disable can't be set at the same time; docker's rule "
+                     + "x" * 30, id="apostrophes are no quotes"),
+        pytest.param(("services", "web"), "cannot convert %r" % ("it's \"q\" " + "b" * 100),
+                     "f.yml:1:2: services.web: cannot convert 'it\\'s \"q\" " + "b" * 51 + "..." + "b" * 16 + "'",
+                     id="repr with escaped quotes"),
+        pytest.param(("services", "k" * 200), "bad", "f.yml:1:2: services." + "k" * 61 + "..." + "k" * 16 + ": bad",
+                     id="long key"),
+        pytest.param((), "got " + "9" * 600, "f.yml:1:2: got " + "9" * 477 + "..." + "9" * 16, id="long line"),
+        pytest.param((), "two\nlines\r\tand \x1b[2J\u2066", "f.yml:1:2: two\\x0alines\\x0d\\x09and \\x1b[2J\\u2066",
+                     id="controls and isolates escaped"),
+    ],
+)
+def test_issue_lines_are_safe(path: tuple[str, ...], message: str, expected: str) -> None:
+    from composeswarm.errors import Issue
+
+    assert str(Issue("f.yml", 1, 2, path, message)) == expected
