@@ -58,6 +58,16 @@ class Progress:
     note: str  # what it waits for ('' when nothing to say)
     elapsed: float  # seconds since the watch of this service started
 
+    def summary(self, spaced: bool = False) -> str:
+        """`2/4 running, update updating; <note>` (`spaced`: the update state in words, `rollback started`)."""
+        desired = "?" if self.desired is None else str(self.desired)
+        text = f"{self.done}/{desired} {self.unit}"
+        if self.update_state:
+            text += f", update {self.update_state.replace('_', ' ') if spaced else self.update_state}"
+        if self.note:
+            text += f"; {self.note}"
+        return text
+
 
 @dataclass(frozen=True, slots=True)
 class TaskFailure:

@@ -205,15 +205,7 @@ def _converged_reason(progress: Progress) -> str:
 
 
 def _waiting_for(progress: Progress | None) -> str:
-    if progress is None:
-        return "no state read yet"
-    desired = "?" if progress.desired is None else str(progress.desired)
-    text = f"{progress.done}/{desired} {progress.unit}"
-    if progress.update_state:
-        text += f", update {progress.update_state}"
-    if progress.note:
-        text += f"; {progress.note}"
-    return text
+    return "no state read yet" if progress is None else progress.summary()
 
 
 # --- the hook apply calls after each wave, and the errors it raises ---------------------------------

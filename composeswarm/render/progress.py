@@ -42,13 +42,7 @@ def is_plain(stream: IO[str]) -> bool:
 
 def progress_text(progress: Progress) -> str:
     """`2/4 running, update updating; cs_web.3 pending: no suitable node (...)`."""
-    desired = "?" if progress.desired is None else str(progress.desired)
-    text = f"{progress.done}/{desired} {progress.unit}"
-    if progress.update_state:
-        text += f", update {progress.update_state.replace('_', ' ')}"
-    if progress.note:
-        text += f"; {progress.note}"
-    return text
+    return progress.summary(spaced=True)
 
 
 def failure_text(failure: TaskFailure) -> str:
