@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from composeswarm.act.resolve import digest_warning
-from tests.integration.conftest import REPO_ROOT, Docker, Registry, docker, random_name, remove_stack
+from tests.integration.conftest import REPO_ROOT, Docker, Registry, _free_port, docker, random_name, remove_stack
 
 COMPOSESWARM = str(REPO_ROOT / ".venv" / "bin" / "composeswarm")
 LABEL = "com.docker.stack.namespace"
@@ -145,26 +145,36 @@ def test_prune_removes_services_no_longer_in_the_file(tmp_path: Path, stack_name
 
 
 def test_engine_refusal_reports_what_was_applied_and_a_rerun_converges(tmp_path: Path, stack_name: str) -> None:
-    bad = HEADER + """services:
-  a: {<<: *svc}
+    # A refusal only the engine can make (validate refuses every bad value a file can hold): the
+    # published port is taken by a service outside the stack.
+    port = _free_port()
+    blocker = random_name("csblock")
+    docker("service", "create", "--detach", "--name", blocker, "--publish", f"{port}:80",
+           "local/busybox:1", "sleep", "100000")
+    try:
+        blocker_id = docker("service", "inspect", blocker, "--format", "{{.ID}}").stdout.strip()
+        bad = HEADER + f"""services:
+  a: {{<<: *svc}}
   bad:
     <<: *svc
-    deploy: {placement: {constraints: ["node.role=manager"]}}
-  z: {<<: *svc}
+    ports: ["{port}:80"]
+  z: {{<<: *svc}}
 """
-    file = write(tmp_path, bad)
-    run = deploy(stack_name, file)
-    s = stack_name
-    # docker's lines as the calls were made (a and z went through; the wave's calls run together)
-    assert (run.returncode, run.stdout, run.stderr) == (1, (
-        f"Creating network {s}_default\nCreating service {s}_a\nCreating service {s}_z\n"
-    ), (
-        f"error: create service {s}_bad: rpc error: code = Unknown desc = constraint expected one operator from ==, !=\n"
-        f"applied: create network {s}_default, create service {s}_a, create service {s}_z\n"
-        f"not applied: create service {s}_bad\n"
-        "run the same command again to converge\n"
-    ))
-    file.write_text(bad.replace("node.role=manager", "node.role==manager"))
+        file = write(tmp_path, bad)
+        run = deploy(stack_name, file)
+        s = stack_name
+        # docker's lines as the calls were made (a and z went through; the wave's calls run together)
+        assert (run.returncode, run.stdout, run.stderr) == (1, (
+            f"Creating network {s}_default\nCreating service {s}_a\nCreating service {s}_z\n"
+        ), (
+            f"error: create service {s}_bad: rpc error: code = InvalidArgument desc = port '{port}' is already in "
+            f"use by service '{blocker}' ({blocker_id}) as an ingress port\n"
+            f"applied: create network {s}_default, create service {s}_a, create service {s}_z\n"
+            f"not applied: create service {s}_bad\n"
+            "run the same command again to converge\n"
+        ))
+    finally:
+        docker("service", "rm", blocker)
     fixed = deploy(stack_name, file)
     assert (fixed.returncode, fixed.stdout) == (0, (
         f"Creating service {s}_bad\nStack {s} deployed: 1 created, 0 updated, 0 replaced, 0 removed, 3 unchanged\n"
