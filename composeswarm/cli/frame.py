@@ -1,0 +1,141 @@
+"""The command line's frame: the typer app, the shared options, and the one place errors become exit codes.
+
+Exit codes (the same for every command):
+  0  ok / no changes          1  error (bad input, engine refused, unreachable)
+  2  plan has changes         3  rollout failed, paused or rolled back
+  4  timed out waiting        130  interrupted (Ctrl-C)
+
+Errors are mapped to exit codes in one place, `_exit_code`. Heavy modules (the Docker SDK above all) are
+imported inside the commands that need them, so `validate` and `config` start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, ParamSpec
+
+import typer
+
+from composeswarm import errors
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok or no changes, 1 error, 2 plan has changes, "
+    "3 rollout failed or rolled back, 4 timed out, 130 interrupted."
+)
+
+app = typer.Typer(
+    name="composeswarm",
+    help="Deploy docker-compose v3 files to Docker Swarm, as `docker stack deploy` does, "
+    "with validation, dry-run plans and watched rollouts.\n\n" + EXIT_CODES_HELP,
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+# The shared options: every command that reads compose files takes them the same way.
+FileOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--file", "-f", "--compose-file", "-c", metavar="FILE",
+        help="Compose file (repeatable; '-' reads standard input). Default: compose.yaml, "
+        "compose.yml, docker-compose.yml or docker-compose.yaml in the current folder.",
+    ),
+]
+EnvFileOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--env-file", metavar="FILE", help="File of VAR=value lines for interpolation (repeatable)."),
+]
+OutputOpt = Annotated[str, typer.Option("--output", "--format", "-o", help="Output format: text or json.")]
+ContextOpt = Annotated[
+    Optional[str],
+    typer.Option("--context", help="Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, current context)."),
+]
+StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK")]
+
+P = ParamSpec("P")
+# What a command prints when it stops on an error (render.print_failure unless the command says).
+Report = Callable[[BaseException], None]
+
+
+def exit_code(fn: Callable[[], int | None], report: Report | None = None, *, streaming: bool = False) -> int:
+    """Call `fn`: the one place where an error becomes what is printed and the exit code.
+
+    `streaming` (logs): Ctrl-C is how it ends (no error line); a reader that goes away is no failure.
+    """
+    from composeswarm import render
+
+    report = report or render.print_failure
+    try:
+        return fn() or errors.EXIT_OK
+    except errors.ComposeSwarmError as exc:
+        report(exc)
+        return exc.exit_code
+    except KeyboardInterrupt as exc:
+        if not streaming:
+            report(exc)
+        return errors.EXIT_INTERRUPTED
+    except BrokenPipeError:
+        if not streaming:
+            raise  # typer's own handling: exit 1
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep the exit's flush quiet
+        return errors.EXIT_OK
+
+
+def command(name: str, *, streaming: bool = False, **kwargs: Any) -> Callable[[Callable[P, int | None]], Callable[P, None]]:
+    """`app.command(name)` for a function whose result or error `exit_code` turns into the exit code."""
+
+    def register(fn: Callable[P, int | None]) -> Callable[P, None]:
+        @functools.wraps(fn)
+        def command(*args: P.args, **kw: P.kwargs) -> None:
+            raise typer.Exit(exit_code(lambda: fn(*args, **kw), streaming=streaming))
+
+        app.command(name, **kwargs)(command)
+        return command
+
+    return register
+
+
+def main() -> None:
+    """Console-script entry point."""
+    # every command reports its own errors: what reaches here is a Ctrl-C before one runs
+    sys.exit(exit_code(app, report=lambda _: print("interrupted", file=sys.stderr)))
+
+
+def bad_option(message: str) -> errors.InputError:
+    return errors.InputError([errors.Issue("", None, None, (), message)])
+
+
+def output_format(output: str) -> Literal["text", "json"]:
+    """--output: text or json; anything else is a one-line error (exit 1)."""
+    if output not in ("text", "json"):
+        raise bad_option(f"--output must be text or json, got {output!r}")
+    return "json" if output == "json" else "text"
+
+
+def plan_exit(plan: Plan) -> int:
+    """EXIT_CHANGES when the plan would change anything, else EXIT_OK."""
+    return errors.EXIT_CHANGES if plan.has_changes else errors.EXIT_OK
+
+
+if TYPE_CHECKING:
+    from composeswarm.engine.gateway import Engine
+    from composeswarm.plan.changes import Plan
+
+
+def connect(context: Optional[str]) -> Engine:
+    """The engine the docker CLI would use (imports the Docker SDK only when called)."""
+    from composeswarm.engine.gateway import Engine
+
+    try:
+        return Engine.connect(context)
+    except errors.ComposeSwarmError:
+        raise
+    except Exception as exc:  # the SDK rejects settings before connecting (DOCKER_TLS_VERIFY without certs)
+        host = os.environ.get("DOCKER_HOST") or "the default socket"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise errors.EngineError(f"cannot set up the Docker client for {host}: {reason}") from exc
+
