@@ -406,6 +406,21 @@ def lines_for(name: str) -> list[str]:
             ],
             id="secret and config /dev/zero",
         ),
+        pytest.param(
+            "unchecked-names.yml",
+            [
+                'unchecked-names.yml:6:7: services.web.ulimits.NOFILE: must be an integer or a mapping, not a string "x"',
+                'unchecked-names.yml:9:3: networks.a b: must be a mapping or null, not a string "x"',
+                "unchecked-names.yml:10:3: networks.c d: must be a mapping or null, not a boolean true",
+                'unchecked-names.yml:11:11: networks.e f.driver: must be a string, not an integer 5 (quote it: "5")',
+            ],
+            id="names the schema's patterns skip",
+        ),
+        pytest.param(
+            "deep-alias.yml",
+            ["deep-alias.yml:4:108: x-a: nested more than 100 levels deep; refusing the document"],
+            id="an alias of lists nested 990 levels",
+        ),
     ],
 )
 def test_broken_file_messages(name: str, expected: list[str]) -> None:
