@@ -12,7 +12,7 @@ from typing import BinaryIO
 KIB = 1024
 MIB = 1024 * KIB
 # A compose file: the largest real stack files are a few hundred KB; at 1 MiB the loader's worst
-# case (a file of one-character nodes) stays under 400 MB of memory.
+# case (a file of one-character nodes) stays under 200 MB of memory (yamltree.MAX_ITEMS stops it).
 MAX_COMPOSE_FILE = 1 * MIB
 # .env, --env-file and env_file: files of KEY=VALUE lines.
 MAX_ENV_FILE = 1 * MIB

@@ -16,13 +16,16 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from composeswarm.errors import InputError, Issue, Path
+from composeswarm.load.aliases import MAX_ALIAS_NODES, Recursive, TooBig, refuse_bombs
 from composeswarm.load.model import Position
 
-# Upper bound on nodes produced by alias expansion; real stack files stay far below it.
-MAX_ALIAS_NODES = 100_000
 # Upper bound on nesting (libyaml stops at 1000, yaml.v3 at 10000). Every later stage walks the tree
 # recursively, a few Python frames per level; real stack files stay under 10 levels.
 MAX_DEPTH = 100
+# Upper bound on keys and list items built (aliases expanded): the time and memory of every later
+# stage grow with it (config prints 100 000 items in 3 s). The 500-service benchmark
+# file has 20 500; the largest corpus file 500.
+MAX_ITEMS = 100_000
 
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -130,28 +133,11 @@ class _Builder:
         self.sizes: dict[int, int] = {}
         self.alias_nodes = 0
         self.in_alias = False
+        self.items = 0
 
     def issue(self, node: Node, path: Path, message: str) -> None:
         mark = node.start_mark
         self.issues.append(Issue(self.file, mark.line + 1, mark.column + 1, path, message))
-
-    def size(self, node: Node, active: frozenset[int] = frozenset()) -> int:
-        """Nodes in the expanded subtree (memoised: aliases make the graph a DAG)."""
-        key = id(node)
-        cached = self.sizes.get(key)
-        if cached is not None:
-            return cached
-        if key in active:
-            raise _Recursive(node)
-        total = 1
-        if isinstance(node, SequenceNode):
-            inner = active | {key}
-            total += sum(self.size(child, inner) for child in node.value)
-        elif isinstance(node, MappingNode):
-            inner = active | {key}
-            total += sum(self.size(k, inner) + self.size(v, inner) for k, v in node.value)
-        self.sizes[key] = total
-        return total
 
     def build(self, node: Node, path: Path) -> Any:
         cls = node.__class__
@@ -159,20 +145,24 @@ class _Builder:
             # plain strings are most nodes: return them without a call
             return node.value if node.tag == _STR else self.scalar(node, path)  # type: ignore[arg-type]
         if len(path) >= MAX_DEPTH:
-            raise _TooDeep(node, path)
+            raise _TooLarge(node, path, f"nested more than {MAX_DEPTH} levels deep; refusing the document")
         key = id(node)
         if key in self.seen and not self.in_alias:
             # A second visit is an alias: charge its whole expansion (nested aliases included)
             # against the bound before building any of it.
-            self.alias_nodes += self.size(node)
+            # (refuse_bombs measured every node already: a document with an alias has a `*`)
+            self.alias_nodes += self.sizes[key]
             if self.alias_nodes > MAX_ALIAS_NODES:
-                raise _TooBig(node, path)
+                raise TooBig(node, path)
             self.in_alias = True
             try:
                 return self.build(node, path)
             finally:
                 self.in_alias = False
         self.seen.add(key)
+        self.items += len(node.value)
+        if self.items > MAX_ITEMS:
+            raise _TooLarge(node, path, f"more than {MAX_ITEMS} keys and list items; refusing the document")
         if cls is SequenceNode:
             out: list[Any] = []
             positions, file, build = self.positions, self.file, self.build
@@ -251,19 +241,13 @@ class _Builder:
         return out
 
 
-class _TooBig(Exception):
-    def __init__(self, node: Node, path: Path) -> None:
+class _TooLarge(Exception):
+    """The document is too deep or too large to build; `message` says which."""
+
+    def __init__(self, node: Node, path: Path, message: str) -> None:
         self.node = node
         self.path = path
-
-
-class _Recursive(Exception):
-    def __init__(self, node: Node) -> None:
-        self.node = node
-
-
-class _TooDeep(_TooBig):
-    pass
+        self.message = message
 
 
 _SECTIONS = ("services", "networks", "volumes", "secrets", "configs")
@@ -273,6 +257,14 @@ def text_position(text: str, index: int) -> tuple[int, int]:
     """(line, column), both from 1, of the character at `index` in `text`."""
     line = text.count("\n", 0, index) + 1
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _within(text: str, line: int, column: int) -> tuple[int, int]:
+    """libyaml puts the end of a text without a final newline on a line after it: the last line's end."""
+    count = text.count("\n") + 1
+    if line <= count:
+        return line, column
+    return count, len(text) - (text.rfind("\n") + 1) + 1
 
 
 def _reader_problem(text: str, file: str, exc: yaml.reader.ReaderError) -> Issue:
@@ -312,8 +304,7 @@ def read_yaml(text: str, file: str) -> Document:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        col = mark.column + 1 if mark is not None else None
+        line, col = _within(text, mark.line + 1, mark.column + 1) if mark is not None else (None, None)
         problem = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.context_mark is not None and exc.problem:
             # "while parsing a flow sequence" -> "(in the flow sequence started at line 3, column 12)"
@@ -330,13 +321,14 @@ def read_yaml(text: str, file: str) -> Document:
         raise InputError([Issue(file, None, None, (), "empty compose file")])
     builder = _Builder(file)
     try:
+        if "*" in text:  # no alias without a `*`: spare the extra pass
+            refuse_bombs(root, builder.sizes)
         data = builder.build(root, ())
-    except _TooDeep as exc:
+    except _TooLarge as exc:
         mark = exc.node.start_mark
-        message = f"nested more than {MAX_DEPTH} levels deep; refusing the document"
-        top = exc.path[:2] if exc.path[0] in _SECTIONS else exc.path[:1]
-        raise InputError([Issue(file, mark.line + 1, mark.column + 1, top, message)]) from None
-    except _TooBig as exc:
+        top = exc.path[:2] if exc.path and exc.path[0] in _SECTIONS else exc.path[:1]
+        raise InputError([Issue(file, mark.line + 1, mark.column + 1, top, exc.message)]) from None
+    except TooBig as exc:
         # An alias node is its anchor's node (same marks), so point at the top-level key being built.
         where = builder.positions.get(exc.path[:1])
         message = f"aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing the document"
@@ -344,7 +336,7 @@ def read_yaml(text: str, file: str) -> Document:
             builder.issue(exc.node, (), message)
             raise InputError(builder.issues[-1:]) from None
         raise InputError([Issue(file, where.line, where.column, (), message)]) from None
-    except _Recursive as exc:
+    except Recursive as exc:
         builder.issue(exc.node, (), "recursive alias; a node cannot contain itself")
         raise InputError(builder.issues[-1:]) from None
     if builder.issues:

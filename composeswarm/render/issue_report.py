@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from composeswarm.dockerrules.units import canonical_duration, ram_in_bytes
-from composeswarm.errors import ConvertError
+from composeswarm.errors import ConvertError, safe_text
 
 if TYPE_CHECKING:
     from composeswarm.errors import Issue
@@ -51,7 +51,8 @@ def ok_line(project: Project, warnings: int) -> str:
         if n:
             parts.append(_count(n, name[:-1]))
     tail = f", {_count(warnings, 'warning')}" if warnings else ""
-    return f"ok: {files} (compose {project.version}): {', '.join(parts)}{tail}"
+    # file names come from the command line: escaped as every message is (STYLE.md rule 11)
+    return f"ok: {safe_text(files)} (compose {project.version}): {', '.join(parts)}{tail}"
 
 
 def render_config(project: Project, fmt: str) -> str:

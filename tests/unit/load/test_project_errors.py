@@ -406,6 +406,21 @@ def lines_for(name: str) -> list[str]:
             ],
             id="secret and config /dev/zero",
         ),
+        pytest.param(
+            "unchecked-names.yml",
+            [
+                'unchecked-names.yml:6:7: services.web.ulimits.NOFILE: must be an integer or a mapping, not a string "x"',
+                'unchecked-names.yml:9:3: networks.a b: must be a mapping or null, not a string "x"',
+                "unchecked-names.yml:10:3: networks.c d: must be a mapping or null, not a boolean true",
+                'unchecked-names.yml:11:11: networks.e f.driver: must be a string, not an integer 5 (quote it: "5")',
+            ],
+            id="names the schema's patterns skip",
+        ),
+        pytest.param(
+            "deep-alias.yml",
+            ["deep-alias.yml:4:108: x-a: nested more than 100 levels deep; refusing the document"],
+            id="an alias of lists nested 990 levels",
+        ),
     ],
 )
 def test_broken_file_messages(name: str, expected: list[str]) -> None:
@@ -449,6 +464,9 @@ VALID = "services:\n  web:\n    image: nginx:1.25\n"
         pytest.param(["-"], None, "services:\n  web:\n    image: caf\udce9\n", None,
                      ["<stdin>:3:15: cannot read compose file: not UTF-8 text (byte 0xe9)"],
                      id="stdin text with a surrogate"),
+        pytest.param(["-"], None, "services: {}\nx-a: [" + "1," * 100_000 + "1]\n", None,
+                     ["<stdin>:2:6: x-a: more than 100000 keys and list items; refusing the document"],
+                     id="too many items"),
         pytest.param(["-"], None, b"#" * (MAX_COMPOSE_FILE + 1), None,
                      ["<stdin>: cannot read compose file: larger than 1 MiB (1048576 bytes)"], id="stdin too large"),
     ],

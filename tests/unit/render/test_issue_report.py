@@ -83,3 +83,8 @@ def test_zero_values_left_out_as_docker_does() -> None:
         "    healthcheck:\n"
         "      retries: 0\n"
     )
+
+
+def test_ok_line_escapes_file_names() -> None:
+    p = Project(version="3.9", services={"a": {}}, files=("/x/a\x1b[31m\u202eb.yml",))
+    assert ok_line(p, 0) == "ok: /x/a\\x1b[31m\\u202eb.yml (compose 3.9): 1 service"
