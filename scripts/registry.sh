@@ -60,11 +60,12 @@ EOF
 # http_status PORT: the HTTP status of GET 127.0.0.1:PORT/v2/, or nothing (no curl needed).
 http_status() {
     (
+        trap '' PIPE  # a registry that closes early must not kill the caller with SIGPIPE (exit 141)
         exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 0
         printf 'GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
         IFS=' ' read -r -t 5 _ status _ <&3 || true
         printf '%s' "${status:-}"
-    ) 2>/dev/null
+    ) 2>/dev/null || true
 }
 
 # wait_ready PORT: 200 (open) or 401 (auth) within 60 s.

@@ -6,6 +6,7 @@ they refuse it, and `load.explain` turns its errors into messages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any

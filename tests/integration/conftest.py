@@ -119,6 +119,39 @@ def corpus_lock() -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+class ExternalObjects:
+    """A corpus case's external networks, secrets and configs: made when missing, removed after if made here.
+
+    Used under `corpus_lock`. Removal waits until the engine no longer finds the object by name: a swarm
+    network the manager has deleted can still be found on the node for a moment, and the next case would
+    then take it for existing and not create it (docker then refuses with "network ... not found").
+    """
+
+    def __init__(self) -> None:
+        self.made: list[tuple[str, str]] = []
+
+    def make(self, external: Mapping[str, list[str]]) -> None:
+        for kind in ("network", "secret", "config"):
+            for name in external.get(f"{kind}s", []):
+                if docker(kind, "inspect", name, check=False).returncode == 0:
+                    continue
+                if kind == "network":
+                    docker("network", "create", "--driver", "overlay", "--attachable", name)
+                else:
+                    docker(kind, "create", name, "-", input="placeholder\n")
+                self.made.append((kind, name))
+
+    def remove(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        for kind, name in reversed(self.made):
+            # the stack's tasks may still hold a network for a moment after its removal
+            while docker(kind, "rm", name, check=False).returncode != 0 and time.monotonic() < deadline:
+                time.sleep(0.5)
+            while docker(kind, "inspect", name, check=False).returncode == 0 and time.monotonic() < deadline:
+                time.sleep(0.5)
+        self.made.clear()
+
+
 @pytest.fixture(name="docker")
 def docker_fixture() -> Docker:
     """The `docker(*args, check=True, input=None, env=None)` helper running the 28.2 CLI."""

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import DOCKER_CLI, REPO_ROOT, docker, random_name, remove_stack
+from tests.integration.conftest import DOCKER_CLI, REPO_ROOT, ExternalObjects, docker, random_name, remove_stack
 from tests.integration.specdiff import spec_diff
 
 CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus"
@@ -66,28 +66,12 @@ def _case(name: str) -> dict[str, Any]:
 @pytest.fixture
 def externals(request: pytest.FixtureRequest, corpus_lock: None) -> Iterator[None]:
     """The case's external networks, secrets and configs (made when missing, removed if made here)."""
-    case = _case(request.param)
-    made: list[tuple[str, str]] = []
-    for kind in ("network", "secret", "config"):
-        for name in case.get("external", {}).get(f"{kind}s", []):
-            if docker(kind, "inspect", name, check=False).returncode == 0:
-                continue
-            if kind == "network":
-                docker("network", "create", "--driver", "overlay", "--attachable", name)
-            else:
-                docker(kind, "create", name, "-", input="placeholder\n")
-            made.append((kind, name))
+    objects = ExternalObjects()
     try:
+        objects.make(_case(request.param).get("external", {}))
         yield
     finally:
-        for kind, name in reversed(made):
-            _remove_when_free(kind, name)
-
-
-def _remove_when_free(kind: str, name: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while docker(kind, "rm", name, check=False).returncode != 0 and time.monotonic() < deadline:
-        time.sleep(0.5)
+        objects.remove()
 
 
 def _env(case: Mapping[str, Any]) -> dict[str, str]:

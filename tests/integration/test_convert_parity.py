@@ -15,7 +15,6 @@ import dataclasses
 import json
 import os
 import subprocess
-import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -29,6 +28,7 @@ from composeswarm.convert.stack import DesiredStack, convert_project
 from composeswarm.dockerrules.defaults import as_stored
 from composeswarm.errors import InputError
 from composeswarm.load.model import Project
+from tests.integration.conftest import ExternalObjects
 from tests.integration.specdiff import spec_diff
 
 CORPUS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
@@ -176,27 +176,13 @@ def compare(desired: DesiredStack, live: Live) -> list[str]:
 
 
 @pytest.fixture
-def externals(docker: Docker, corpus_lock: None) -> Iterator[Callable[[Mapping[str, list[str]]], None]]:
+def externals(corpus_lock: None) -> Iterator[Callable[[Mapping[str, list[str]]], None]]:
     """Create a case's external networks, secrets and configs that do not exist yet; remove those after."""
-    created: list[tuple[str, str]] = []
-
-    def make(external: Mapping[str, list[str]]) -> None:
-        for name in external.get("networks", []):
-            if docker("network", "inspect", name, check=False).returncode != 0:
-                docker("network", "create", "--driver", "overlay", "--attachable", name)
-                created.append(("network", name))
-        for kind in ("secret", "config"):
-            for name in external.get(f"{kind}s", []):
-                if docker(kind, "inspect", name, check=False).returncode != 0:
-                    docker(kind, "create", name, "-", input="placeholder\n")
-                    created.append((kind, name))
-
-    yield make
-    for kind, name in reversed(created):
-        # the stack's tasks may still hold a network for a moment after its removal
-        deadline = time.monotonic() + 60
-        while docker(kind, "rm", name, check=False).returncode != 0 and time.monotonic() < deadline:
-            time.sleep(0.5)
+    objects = ExternalObjects()
+    try:
+        yield objects.make
+    finally:
+        objects.remove()
 
 
 PORT_SHIFT = 20000

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from composeswarm.act.resolve import digest_warning
-from tests.integration.conftest import REPO_ROOT, Docker, Registry, _free_port, docker, random_name, remove_stack
+from tests.integration.conftest import REPO_ROOT, Registry, _free_port, docker, random_name, remove_stack
 
 COMPOSESWARM = str(REPO_ROOT / ".venv" / "bin" / "composeswarm")
 LABEL = "com.docker.stack.namespace"

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from composeswarm.plan.sensitive import is_sensitive
-from tests.integration.conftest import DOCKER_CLI, random_name, remove_stack
+from tests.integration.conftest import DOCKER_CLI, ExternalObjects, random_name, remove_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus"
@@ -138,28 +138,11 @@ class Target:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.made: list[tuple[str, str]] = []
+        self.objects = ExternalObjects()
 
     def make_externals(self, external: Mapping[str, list[str]]) -> None:
         """Create the case's external networks, secrets and configs that do not exist yet."""
-        for name in external.get("networks", []):
-            if not _exists("network", name):
-                _docker("network", "create", "--driver", "overlay", "--attachable", name)
-                self.made.append(("network", name))
-        for kind in ("secret", "config"):
-            for name in external.get(f"{kind}s", []):
-                if not _exists(kind, name):
-                    _docker(kind, "create", name, "-", input="placeholder\n")
-                    self.made.append((kind, name))
-
-
-def _exists(kind: str, name: str) -> bool:
-    return subprocess.run([DOCKER_CLI, kind, "inspect", name], capture_output=True).returncode == 0
-
-
-def _docker(*args: str, input: str | None = None) -> None:
-    proc = subprocess.run([DOCKER_CLI, *args], input=input, capture_output=True, text=True)
-    assert proc.returncode == 0, f"docker {' '.join(args)}: {proc.stderr}"
+        self.objects.make(external)
 
 
 @pytest.fixture
@@ -170,8 +153,7 @@ def target(corpus_lock: None, engine_available: None) -> Iterator[Target]:
         yield tgt
     finally:
         remove_stack(tgt.name)
-        for kind, obj in reversed(tgt.made):
-            subprocess.run([DOCKER_CLI, kind, "rm", obj], capture_output=True, text=True)
+        tgt.objects.remove()
 
 
 def _all_cases() -> list[Any]:
