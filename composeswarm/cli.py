@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, ParamSpec
 import typer
 
 from composeswarm import errors
+from composeswarm.render.lock_report import lock_options, print_unlocked  # light: no SDK, no stage
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok or no changes, 1 error, 2 plan has changes, "
@@ -55,6 +56,7 @@ ContextOpt = Annotated[
     typer.Option("--context", help="Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, current context)."),
 ]
 StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK")]
+LockTimeoutOpt = Annotated[Optional[float], typer.Option("--lock-timeout", metavar="SECONDS", min=0.0, help="Seconds to wait for the stack's deploy lock held by another run (0: fail at once). Default: --timeout.")]
 
 P = ParamSpec("P")
 # What a command prints when it stops on an error (render.print_failure unless the command says).
@@ -239,6 +241,7 @@ def rm_cmd(
     stack: StackArg,
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Do not wait for the tasks to stop and the networks to go.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for networks in use by stopping tasks.")] = 60.0,
+    lock_timeout: LockTimeoutOpt = None,
     context: ContextOpt = None,
 ) -> None:
     """Remove a stack and wait until it is gone.
@@ -249,7 +252,7 @@ def rm_cmd(
     from composeswarm.ops import remove
     from composeswarm.render import tables as status
 
-    remove.remove_stack(_connect(context), stack, wait=not detach, timeout=timeout, on_event=status.print_rm_event)
+    remove.remove_stack(_connect(context), stack, wait=not detach, timeout=timeout, on_event=status.print_rm_event, lock=lock_options(lock_timeout, timeout))
 
 
 # --- deploy (the deploy helper) -------------------------------------------------------------------
@@ -269,6 +272,7 @@ def deploy_cmd(
     # the old name of --detach, kept so scripts that use it go on working
     no_wait: Annotated[bool, typer.Option("--no-wait", hidden=True, help="Deprecated alias of --detach.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")] = False,
+    lock_timeout: LockTimeoutOpt = None,
     output: OutputOpt = "text",
     context: ContextOpt = None,
 ) -> None:
@@ -295,11 +299,19 @@ def deploy_cmd(
         result = deploy(
             opts, connect=lambda: _connect(context), watch=functools.partial(_watch, report, timeout),
             on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,
+            lock=lock_options(lock_timeout, timeout),
         )
         report.done(result)
         return _plan_exit(result.plan) if dry_run else errors.EXIT_OK
 
     raise typer.Exit(_exit_code(body, report.failed))
+
+
+@_command("unlock")
+def unlock_cmd(stack: StackArg, context: ContextOpt = None) -> None:
+    """Remove a stack's deploy lock by hand (one a killed run left; exit 1 when none is held)."""
+    from composeswarm.act.lock import unlock
+    print_unlocked(stack, unlock(_connect(context), stack))
 
 
 def _watch(report: DeployReport, timeout: float, deployment: Deployment) -> tuple[Waiter, ProgressRenderer]:
@@ -340,7 +352,7 @@ def plan_cmd(
     # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
     opts = DeployOptions(stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True,
                          context=context)
-    result = deploy(opts)
+    result = deploy(opts, lock=lock_options(0, 0))  # a dry run never takes the lock: it notes who holds it
     plan = reveal(result.plan) if show_sensitive else result.plan
     print_report(plan, fmt, result.load_warnings)
     return _plan_exit(plan)
