@@ -242,7 +242,9 @@ def acquire(
         mine = me(wall())
         try:
             ident = gateway.create_config(lock_spec(stack, mine))
-            return HeldLock(gateway, stack, dataclasses.replace(mine, ident=ident, version=0), wall)
+            lock = HeldLock(gateway, stack, dataclasses.replace(mine, ident=ident, version=0), wall)
+            _version_after_create(gateway, lock)
+            return lock
         except EngineError as exc:
             if exc.status != 409:
                 raise
@@ -268,7 +270,7 @@ def acquire(
 
 
 def _version_after_create(gateway: LockGateway, lock: HeldLock) -> None:
-    """The created config's version index (the engine's, needed for the first refresh)."""
+    """The created config's version index (the create answers the ID only; a refresh needs the version)."""
     held = read_lock(gateway, lock.stack)
     if held is not None and held.ident == lock.holder.ident:
         lock.holder = dataclasses.replace(lock.holder, version=held.version)
@@ -289,7 +291,6 @@ def hold_lock(gateway: LockGateway, stack: str, opts: LockOptions, **kwargs: Any
 
     thread = threading.Thread(target=refresher, name=f"lock-{stack}", daemon=True)
     try:
-        _version_after_create(gateway, lock)
         thread.start()
         yield lock
     finally:
