@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from composeswarm.act.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
 from composeswarm.act.conflict import Replan
+from composeswarm.act.lock import Holder, LockOptions, hold_lock, read_lock
 from composeswarm.dockerrules.gofmt import go_quote
 from composeswarm.dockerrules.stacknames import check_stack_name
 from composeswarm.errors import EngineError, InputError, Issue
@@ -59,6 +60,7 @@ class DeployResult:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     seconds: float = 0.0
+    lock_held: Holder | None = None  # a dry run's note: another run holds the deploy lock
 
 
 def check_resolve_mode(mode: str) -> ResolveMode:
@@ -86,12 +88,14 @@ def prepare(
     engine: Engine | None = None,
     connect: Callable[[], Engine] | None = None,
     on_loaded: Callable[[list[Issue]], None] | None = None,
+    before_read: Callable[[Engine], Holder | None] | None = None,
 ) -> Deployment:
-    """Load, convert, check against the engine, resolve images and plan; no write call.
+    """Load, convert, check against the engine, resolve images and plan; no write call but `before_read`'s.
 
     Without `engine`, `connect()` (else Engine.connect) is called once the files are read and
     converted, so a bad file is reported as such even when no engine answers. `on_loaded` gets the
-    files' warnings as soon as they are read (docker prints them before any call).
+    files' warnings as soon as they are read (docker prints them before any call). `before_read` runs
+    before the live stack is read (the deploy lock: what is planned is what the lock holder sees).
     """
     from composeswarm.convert.stack import convert_project
     from composeswarm.load.project import load_project
@@ -114,6 +118,7 @@ def prepare(
 
         engine = Engine.connect(opts.context)
     engine.require_manager()
+    lock_held = before_read(engine) if before_read is not None else None
     live = engine.read_stack(opts.stack)
     refs = live_refs(live)
     external_ids = check_external_networks(engine, _names(desired, "external_networks"))
@@ -131,6 +136,7 @@ def prepare(
     result = DeployResult(
         stack=opts.stack, plan=plan, applied=None, load_warnings=list(load_warnings),
         warnings=list(resolved.warnings), dry_run=opts.dry_run, seconds=time.monotonic() - started,
+        lock_held=lock_held,
     )
     replan = replanner(desired, live, prune=opts.prune, network_names=network_names)
     return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result, replan=replan)
@@ -190,20 +196,34 @@ def deploy(
     on_loaded: Callable[[list[Issue]], None] | None = None,
     on_planned: Callable[[DeployResult], None] | None = None,
     on_step: OnStep | None = None,
+    lock: LockOptions | None = None,
 ) -> DeployResult:
     """Deploy (or with dry_run, only plan) the stack: `prepare`, then `carry_out` in `watch`'s context.
 
     `on_planned` gets the result before any call is made; it is the one `carry_out` fills in, so
-    it tells what was done even when a call is refused or the rollout fails.
+    it tells what was done even when a call is refused or the rollout fails. With `lock`, the stack's
+    deploy lock is held from before the live read to the end (a dry run only notes who holds it).
     """
-    deployment = prepare(opts, engine=engine, connect=connect, on_loaded=on_loaded)
-    if on_planned is not None:
-        on_planned(deployment.result)
-    if watch is None or opts.dry_run or opts.detach:  # nothing to wait for (--detach: as docker stack deploy)
-        return carry_out(deployment, on_step=on_step)
-    wait, watching = watch(deployment)
-    with watching:
-        return carry_out(deployment, wait=wait, on_step=on_step)
+    with ExitStack() as held:
+
+        def take_lock(engine: Engine) -> Holder | None:
+            if lock is None:
+                return None
+            if opts.dry_run:
+                holder = read_lock(engine, opts.stack)
+                lock.on_held(opts.stack, holder)
+                return holder
+            held.enter_context(hold_lock(engine, opts.stack, lock))
+            return None
+
+        deployment = prepare(opts, engine=engine, connect=connect, on_loaded=on_loaded, before_read=take_lock)
+        if on_planned is not None:
+            on_planned(deployment.result)
+        if watch is None or opts.dry_run or opts.detach:  # nothing to wait for (--detach: as docker stack deploy)
+            return carry_out(deployment, on_step=on_step)
+        wait, watching = watch(deployment)
+        with watching:
+            return carry_out(deployment, wait=wait, on_step=on_step)
 
 
 def live_refs(live: LiveStack) -> Refs:

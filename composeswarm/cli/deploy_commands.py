@@ -10,8 +10,9 @@ import typer
 
 from composeswarm import errors
 from composeswarm.cli.frame import (
-    ContextOpt, EnvFileOpt, FileOpt, OutputOpt, StackArg, app, bad_option, command, connect, exit_code, output_format, plan_exit,
+    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, OutputOpt, StackArg, app, bad_option, command, connect, exit_code, output_format, plan_exit,
 )
+from composeswarm.render.lock_report import lock_options  # light: no SDK, no stage
 
 if TYPE_CHECKING:
     from composeswarm.act.deploy import Deployment
@@ -34,6 +35,7 @@ def deploy_cmd(
     # the old name of --detach, kept so scripts that use it go on working
     no_wait: Annotated[bool, typer.Option("--no-wait", hidden=True, help="Deprecated alias of --detach.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")] = False,
+    lock_timeout: LockTimeoutOpt = None,
     output: OutputOpt = "text",
     context: ContextOpt = None,
     metrics_file: Annotated[Optional[str], typer.Option("--metrics-file", envvar="COMPOSESWARM_METRICS_FILE", metavar="PATH", help="Write the deploy's Prometheus metrics to PATH, in node_exporter's textfile format (docs/metrics.md).")] = None,
@@ -68,6 +70,7 @@ def deploy_cmd(
                 opts, connect=lambda: metrics.connected(connect(context)) if metrics else connect(context),
                 watch=functools.partial(_watch, report, timeout),
                 on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,
+                lock=lock_options(lock_timeout, timeout),
             )
         report.done(result)
         return plan_exit(result.plan) if dry_run else errors.EXIT_OK
@@ -113,7 +116,7 @@ def plan_cmd(
     # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
     opts = DeployOptions(stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True,
                          context=context)
-    result = deploy(opts)
+    result = deploy(opts, lock=lock_options(0, 0))  # a dry run never takes the lock: it notes who holds it
     plan = reveal(result.plan) if show_sensitive else result.plan
     print_report(plan, fmt, result.load_warnings)
     return plan_exit(plan)

@@ -55,6 +55,7 @@ ContextOpt = Annotated[
     typer.Option("--context", help="Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, current context)."),
 ]
 StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK")]
+LockTimeoutOpt = Annotated[Optional[float], typer.Option("--lock-timeout", metavar="SECONDS", min=0.0, help="Seconds to wait for the stack's deploy lock held by another run (0: fail at once). Default: --timeout.")]
 
 P = ParamSpec("P")
 # What a command prints when it stops on an error (render.print_failure unless the command says).

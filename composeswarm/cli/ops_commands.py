@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from composeswarm.cli.frame import ContextOpt, OutputOpt, StackArg, command, connect, output_format
+from composeswarm.cli.frame import ContextOpt, LockTimeoutOpt, OutputOpt, StackArg, command, connect, output_format
+from composeswarm.render.lock_report import lock_options, print_unlocked  # light: no SDK, no stage
 
 @command("ls")
 def ls_cmd(output: OutputOpt = "text", context: ContextOpt = None) -> None:
@@ -92,6 +93,7 @@ def rm_cmd(
     stack: StackArg,
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Do not wait for the tasks to stop and the networks to go.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for networks in use by stopping tasks.")] = 60.0,
+    lock_timeout: LockTimeoutOpt = None,
     context: ContextOpt = None,
 ) -> None:
     """Remove a stack and wait until it is gone.
@@ -102,7 +104,16 @@ def rm_cmd(
     from composeswarm.ops import remove
     from composeswarm.render import tables as status
 
-    remove.remove_stack(connect(context), stack, wait=not detach, timeout=timeout, on_event=status.print_rm_event)
+    remove.remove_stack(connect(context), stack, wait=not detach, timeout=timeout, on_event=status.print_rm_event,
+                        lock=lock_options(lock_timeout, timeout))
 
 
 # --- deploy (the deploy helper) -------------------------------------------------------------------
+
+
+@command("unlock")
+def unlock_cmd(stack: StackArg, context: ContextOpt = None) -> None:
+    """Remove a stack's deploy lock by hand (one a killed run left; exit 1 when none is held)."""
+    from composeswarm.act.lock import unlock
+
+    print_unlocked(stack, unlock(connect(context), stack))

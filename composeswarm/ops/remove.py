@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -19,6 +20,12 @@ from composeswarm.dockerrules.stacknames import stack_filter
 
 if TYPE_CHECKING:
     from composeswarm.engine.live import LiveStack
+
+
+class Lock(Protocol):
+    """How rm holds the stack's deploy lock (act.lock.LockOptions: ops may not import act)."""
+
+    def hold(self, gateway: RemoveGateway, stack: str) -> AbstractContextManager[object]: ...
 
 
 class RemoveGateway(Protocol):
@@ -70,8 +77,27 @@ def remove_stack(
     on_event: Callable[[RemoveEvent], None] = lambda e: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    lock: Lock | None = None,
 ) -> RemoveResult:
-    """Remove everything labelled with the stack; EngineError when some of it could not be removed."""
+    """Remove everything labelled with the stack; EngineError when some of it could not be removed.
+
+    `lock` (the deploy lock) is held from before the read to the end, so no deploy writes the stack meanwhile.
+    """
+    with lock.hold(gateway, stack) if lock is not None else nullcontext():
+        return _remove(gateway, stack, wait=wait, timeout=timeout, interval=interval, on_event=on_event, clock=clock, sleep=sleep)
+
+
+def _remove(
+    gateway: RemoveGateway,
+    stack: str,
+    *,
+    wait: bool,
+    timeout: float,
+    interval: float,
+    on_event: Callable[[RemoveEvent], None],
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> RemoveResult:
     live = gateway.read_stack(stack)
     services, secrets, configs, networks = live.services, live.secrets, live.configs, live.networks
     if live.is_empty():

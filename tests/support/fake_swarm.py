@@ -180,6 +180,8 @@ class FakeSwarm:
     refuse: dict[str, str | EngineError] = field(default_factory=dict)
     refuse_times: dict[str, int] = field(default_factory=dict)  # refusals that hold only so many times
     linger: int = 0  # inspects that still find a removed network (until its last endpoint leaves)
+    # as the engine: a create of a held name is refused (409), an update or remove of a missing ID too (404)
+    strict: bool = False
 
     calls: list[str] = field(default_factory=list)
     sent: dict[str, Any] = field(default_factory=dict)  # write call -> what was sent
@@ -226,6 +228,9 @@ class FakeSwarm:
         return self.snapshots[max(0, min(self.index, len(self.snapshots) - 1))]
 
     # --- reading ------------------------------------------------------------------------------------
+
+    def require_manager(self) -> None:
+        self._call("require manager")
 
     def read_stack(self, stack: str) -> Any:
         """The LiveStack given as `live`."""
@@ -382,18 +387,27 @@ class FakeSwarm:
 
     def _create(self, kind: str, held: list[Json], spec: Json) -> str:
         self._call(f"create {kind} {spec['Name']}", spec, write=True)
+        if self.strict and any((o.get("Spec") or {}).get("Name") == spec["Name"] for o in held):
+            raise EngineError(f"create {kind} {spec['Name']}: {kind} {spec['Name']} already exists", status=409)
         held.append({"ID": f"id-{spec['Name']}", "Version": {"Index": 1}, "Spec": spec})
         return f"id-{spec['Name']}"
 
     def _update(self, kind: str, held: list[Json], ident: str, version: int, spec: Json) -> None:
         self._call(f"update {kind} {spec['Name']}", (ident, version, spec), write=True)
+        self._require(kind, held, ident, f"update {kind} {spec['Name']}")
         for obj in held:
             if obj.get("ID") == ident:
                 obj.update(Spec=spec, Version={"Index": version + 1})
 
     def _remove(self, kind: str, held: list[Json], ident: str, name: str | None) -> None:
         self._call(f"remove {kind} {name or ident}", ident, write=True)
+        self._require(kind, held, ident, f"remove {kind} {name or ident}")
         held[:] = [obj for obj in held if obj.get("ID") != ident]
+
+
+    def _require(self, kind: str, held: list[Json], ident: str, call: str) -> None:
+        if self.strict and not any(obj.get("ID") == ident for obj in held):
+            raise EngineError(f"{call}: {kind} {ident} not found", status=404)
 
 
 def _words(filters: Filters | None) -> str:
