@@ -18,7 +18,7 @@ from composeswarm.dockerrules.units import parse_cpus
 from composeswarm.errors import ConvertError, Issue, Path, Severity
 from composeswarm.load.dependson import read_depends_on
 from composeswarm.load.refusals import check_service
-from composeswarm.load.model import Position, issue_at
+from composeswarm.load.model import Entries, Position, did_you_mean, issue_at
 from composeswarm.load.shortsyntax import VOLUME_BLOCKS
 
 _RESOURCES = "set resource limits using deploy.resources"
@@ -47,9 +47,11 @@ DEPRECATED: dict[str, str] = {
 Reporter = Callable[[Path, str, Severity], None]
 
 
-def _reporter(file: str, positions: Mapping[Path, Position], issues: list[Issue]) -> Reporter:
+def _reporter(
+    file: str, positions: Mapping[Path, Position], issues: list[Issue], entries: Entries | None = None
+) -> Reporter:
     def report(path: Path, message: str, severity: Severity = "error") -> None:
-        issues.append(issue_at(positions, path, message, file, severity))
+        issues.append(issue_at(positions, path, message, file, severity, entries))
 
     return report
 
@@ -152,11 +154,15 @@ def image_problem(image: str) -> str | None:
 
 
 def check_project(
-    data: Mapping[str, Any], working_dir: str, positions: Mapping[Path, Position], file: str
+    data: Mapping[str, Any], working_dir: str, positions: Mapping[Path, Position], file: str,
+    entries: Entries | None = None,
 ) -> list[Issue]:
-    """References, images, depends_on, secret/config files and ports of the merged project."""
+    """References, images, depends_on, secret/config files and ports of the merged project.
+
+    `entries` says where service networks and depends_on names were written (see `model.Entries`).
+    """
     issues: list[Issue] = []
-    report = _reporter(file, positions, issues)
+    report = _reporter(file, positions, issues, entries)
     services: Mapping[str, Any] = data.get("services", {})
     sections = {s: data.get(s, {}) for s in ("networks", "volumes", "secrets", "configs")}
     for name, svc in services.items():
@@ -168,23 +174,27 @@ def check_project(
             report(base + (("image",) if image is not None else ()), f"invalid image reference{shown}: {problem}", "error")
         for net in svc.get("networks", {}) or {}:
             if net not in sections["networks"] and net != "default":
-                report(base + ("networks", net), f'undefined network "{net}"; declare it under the top-level networks', "error")
+                hint = did_you_mean(net, [*sections["networks"], "default"])
+                report(base + ("networks", net), f'undefined network "{net}"; declare it under the top-level networks{hint}', "error")
         for i, vol in enumerate(svc.get("volumes", []) or []):
             if vol.get("type") == "volume" and vol.get("source") and vol["source"] not in sections["volumes"]:
-                report(base + ("volumes", i), f'undefined volume "{vol["source"]}"; declare it under the top-level volumes', "error")
+                hint = did_you_mean(vol["source"], sections["volumes"])
+                report(base + ("volumes", i), f'undefined volume "{vol["source"]}"; declare it under the top-level volumes{hint}', "error")
         for kind in ("secrets", "configs"):
             targets: dict[str, str] = {}
             for i, ref in enumerate(svc.get(kind, []) or []):
                 source = ref.get("source", "")
                 if source not in sections[kind]:
-                    report(base + (kind, i), f'undefined {kind[:-1]} "{source}"; declare it under the top-level {kind}', "error")
+                    hint = did_you_mean(source, sections[kind])
+                    report(base + (kind, i), f'undefined {kind[:-1]} "{source}"; declare it under the top-level {kind}{hint}', "error")
                 target = ref.get("target") or source
                 if target in targets:
                     report(base + (kind, i), f'duplicate {kind[:-1]} target "{target}" (also used by "{targets[target]}")', "error")
                 targets.setdefault(target, source)
         cred = svc.get("credential_spec") or {}
         if cred.get("config") and cred["config"] not in sections["configs"]:
-            report(base + ("credential_spec", "config"), f'undefined config "{cred["config"]}"', "error")
+            hint = did_you_mean(cred["config"], sections["configs"])
+            report(base + ("credential_spec", "config"), f'undefined config "{cred["config"]}"{hint}', "error")
         _check_ports(svc, base, report)
         _check_deploy(svc, base, report)
         check_service(svc, base, report)

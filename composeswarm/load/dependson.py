@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, cast
 
 from composeswarm.errors import Path
+from composeswarm.load.model import did_you_mean
 
 Condition = Literal["service_started", "service_healthy", "service_completed_successfully"]
 CONDITIONS: tuple[Condition, ...] = ("service_started", "service_healthy", "service_completed_successfully")
@@ -38,13 +39,16 @@ def read_depends_on(services: Mapping[str, Any]) -> tuple[dict[str, dict[str, Co
             problems.append((path, f"must be a list or a mapping, got {type(raw).__name__}"))
         deps[name] = {}
         for dep, condition in found.items():
+            # the entry by name: the loader knows where it was written (`depends_on[0]`, or the key)
             if dep not in services:
-                problems.append((path, f'depends on undefined service "{dep}"'))
+                hint = did_you_mean(dep, [s for s in services if s != name])
+                problems.append(((*path, dep), f'depends on undefined service "{dep}"{hint}'))
             elif dep == name:
-                problems.append((path, "a service cannot depend on itself"))
+                problems.append(((*path, dep), "a service cannot depend on itself"))
             else:
                 deps[name][dep] = condition
-    problems.extend((("services", cycle[0], "depends_on"), "dependency cycle: " + " -> ".join(cycle))
+    # a cycle is reported at its first edge: the entry of cycle[1] in cycle[0]'s depends_on
+    problems.extend((("services", cycle[0], "depends_on", cycle[1]), "dependency cycle: " + " -> ".join(cycle))
                     for cycle in _cycles(deps))
     return deps, problems
 

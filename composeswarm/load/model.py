@@ -15,7 +15,7 @@ Conversion reads a `Project` and never looks back at the files, so it stays pure
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Mapping as AbcMapping
+from collections.abc import Iterable, Mapping as AbcMapping
 from typing import Any, NamedTuple
 
 from composeswarm.errors import Issue, Path, Severity
@@ -29,6 +29,12 @@ class Position(NamedTuple):
     file: str
     line: int
     column: int
+
+
+# A name-keyed service entry (`services.web.networks.front`, `services.web.depends_on.db`) -> the path
+# and position it was written at: `services.web.networks[0]` in the list form, the key in the mapping
+# form. The normalised tree keys these entries by name; errors about one name what the user wrote.
+Entries = dict[Path, tuple[Path, Position]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +53,20 @@ class Project:
     positions: dict[Path, Position] = field(default_factory=dict, compare=False, repr=False)
     # top-level x-* keys (docker prints them; nothing converts them)
     extras: dict[str, Any] = field(default_factory=dict)
+    # service networks and depends_on by name -> where and as what they were written (`Entries`)
+    entries: Entries = field(default_factory=dict, compare=False, repr=False)
 
     def position(self, path: Path) -> Position | None:
         """The position of `path`, or of its nearest ancestor that has one."""
         return find_position(self.positions, path)
 
     def issue_at(self, path: Path, message: str) -> Issue:
-        """An error at `path`, positioned at it or its nearest ancestor (the first file when none is known)."""
-        return issue_at(self.positions, path, message, self.files[0] if self.files else "")
+        """An error at `path`, positioned at it or its nearest ancestor (the first file when none is known).
+
+        A service network or dependency by name (`services.web.depends_on.db`) is named as written
+        (`services.web.depends_on[0]`), at its item.
+        """
+        return issue_at(self.positions, path, message, self.files[0] if self.files else "", entries=self.entries)
 
     def to_dict(self) -> Mapping:
         """The project as `docker stack config` prints it (empty sections left out)."""
@@ -65,6 +77,26 @@ class Project:
                 out[name] = section
         out.update(self.extras)
         return out
+
+
+_CLOSE = 0.6  # see did_you_mean
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`; did you mean "x"?` when one defined name is closest to `name`, and close; else "".
+
+    Close is difflib's ratio of 0.6 or more (its default, and the cutoff of the key hints): one typo
+    in a name of three letters or more (`wbe`, `databse`). A tie between the two closest names
+    (`net3` for `net1` and `net2`) gives no hint: it would be a guess. difflib is the stdlib's.
+    """
+    import difflib  # only when something is wrong: loading a good file does not need it
+
+    names = sorted({str(k) for k in known} - {name})
+    scored = sorted(((difflib.SequenceMatcher(None, name, k).ratio(), k) for k in names), key=lambda s: -s[0])
+    close = [(score, k) for score, k in scored[:2] if score >= _CLOSE]
+    if not close or (len(close) == 2 and close[0][0] == close[1][0]):
+        return ""
+    return f'; did you mean "{close[0][1]}"?'
 
 
 def find_position(positions: AbcMapping[Path, Position], path: Path) -> Position | None:
@@ -78,9 +110,21 @@ def find_position(positions: AbcMapping[Path, Position], path: Path) -> Position
 
 
 def issue_at(
-    positions: AbcMapping[Path, Position], path: Path, message: str, file: str, severity: Severity = "error"
+    positions: AbcMapping[Path, Position],
+    path: Path,
+    message: str,
+    file: str,
+    severity: Severity = "error",
+    entries: Entries | None = None,
 ) -> Issue:
-    """An Issue about `path`, at its position or its nearest ancestor's; in `file` when none is known."""
+    """An Issue about `path`, at its position or its nearest ancestor's; in `file` when none is known.
+
+    A name-keyed entry found in `entries` is named and positioned as it was written (`Entries`).
+    """
+    written = entries.get(path) if entries else None
+    if written is not None:
+        where, at = written
+        return Issue(at.file, at.line, at.column, where, message, severity)
     pos = find_position(positions, path)
     if pos is None:
         return Issue(file, None, None, path, message, severity)

@@ -17,7 +17,7 @@ from composeswarm.dockerrules.units import is_size
 from composeswarm.errors import Issue, Path
 from composeswarm.load.envfiles import read_env_file
 from composeswarm.load.keyorder import DROPPED_BY_DOCKER, SECTION_ORDER, VOLUME_ORDER, in_order, ordered_service
-from composeswarm.load.model import Position, issue_at
+from composeswarm.load.model import Entries, Position, issue_at
 from composeswarm.load.servicekeys import SERVICE_KEYS
 from composeswarm.load.shortsyntax import VOLUME_BLOCKS, labels, mapping, parse_port, parse_volume, windows_abs
 
@@ -44,6 +44,8 @@ class Normalizer:
         # id(long-syntax entry) -> where its short or long form was written, so positions can follow
         # entries that expansion (port ranges) and merging (re-sorting) move to other indices
         self.origins: dict[int, tuple[Position, dict[str, Position]]] = {}
+        # service networks and depends_on, keyed by name once normalised: where each name was written
+        self.entries: Entries = {}
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -73,6 +75,12 @@ class Normalizer:
         if pos is not None:
             keys = {k: p for k in entry if (p := self.positions.get(raw + (k,))) is not None}
             self.origins[id(entry)] = (pos, keys)
+
+    def entry(self, path: Path, raw: Path) -> None:
+        """Remember that the name-keyed entry at `path` was written at `raw` (a list item or a key)."""
+        pos = self.positions.get(raw)
+        if pos is not None:
+            self.entries[path] = (raw, pos)
 
     # --- top level -------------------------------------------------------------------------------
 

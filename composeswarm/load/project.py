@@ -19,7 +19,7 @@ from composeswarm.errors import InputError, Issue, Path
 from composeswarm.load.envfiles import read_dotenv
 from composeswarm.load.interpolate import interpolate
 from composeswarm.load.merge import merge_files
-from composeswarm.load.model import Position, Project
+from composeswarm.load.model import Entries, Position, Project
 from composeswarm.load.normalizer import Normalizer
 from composeswarm.load.reading import MAX_COMPOSE_FILE, NotUTF8, TooLarge, decode_utf8, read_bounded, read_stream
 from composeswarm.load.yamltree import Document, read_yaml
@@ -135,6 +135,7 @@ def _load(
     normalised: list[dict[str, Any]] = []
     positions: dict[Path, Position] = {}
     origins: dict[int, tuple[Position, dict[str, Position]]] = {}
+    entries: Entries = {}
     for doc in docs:
         file_version = _version(doc, issues)
         if file_version is None:
@@ -153,6 +154,7 @@ def _load(
             normalised.append(shaper[0])
             origins.update(shaper[1])
             positions.update(doc.positions)
+            entries.update(shaper[2])
 
     order = {name: i for i, name in enumerate(shown)}
     errors = [i for i in issues if i.severity == "error"]
@@ -162,8 +164,10 @@ def _load(
 
     merged = merge_files(normalised)
     _follow_entries(merged, origins, positions)
+    # a network or dependency named in a list is positioned at its item (`- backend`), also by name
+    positions.update({path: pos for path, (_, pos) in entries.items()})
     first = shown[0]
-    late = checks.check_project(merged, working_dir, positions, first)
+    late = checks.check_project(merged, working_dir, positions, first, entries)
     if not strict:
         late = [replace(i, severity="warning") for i in late]
     issues.extend(late)
@@ -181,6 +185,7 @@ def _load(
         files=tuple(_absolute(n, cwd) for n in names),
         positions=positions,
         extras=extras,
+        entries=entries,
     )
     warnings = sorted((i for i in issues if i.severity == "warning"), key=_sort_key(order))
     return project, warnings
@@ -223,10 +228,11 @@ def _load_document(
     working_dir: str,
     environ: Mapping[str, str],
     issues: list[Issue],
-) -> tuple[dict[str, Any], dict[int, tuple[Position, dict[str, Position]]]] | None:
+) -> tuple[dict[str, Any], dict[int, tuple[Position, dict[str, Position]]], Entries] | None:
     """One file through forbidden keys, interpolation, schema and shape (docker's order).
 
-    Returns the normalised tree and where its list entries came from, or None when it has errors.
+    Returns the normalised tree, where its list entries came from and where its name-keyed entries
+    (service networks, depends_on) were written; None when it has errors.
     """
     file_issues = checks.forbidden(doc.data, doc.file, doc.positions)
     data = doc.data
@@ -247,7 +253,7 @@ def _load_document(
     shaper = Normalizer(doc.file, version, working_dir, environ, doc.positions)
     tree = shaper.project(data)
     issues.extend(shaper.issues)
-    return tree, shaper.origins
+    return tree, shaper.origins, shaper.entries
 
 
 _LISTS = ("ports", "volumes", "secrets", "configs")

@@ -20,6 +20,8 @@ class NormalizerLike(Protocol):
 
     def origin(self, entry: Tree, raw: Path) -> None: ...
 
+    def entry(self, path: Path, raw: Path) -> None: ...
+
     def ports(self, value: list[Any], path: Path) -> list[Tree]: ...
 
     def volumes(self, value: list[Any], path: Path) -> list[Tree]: ...
@@ -90,9 +92,25 @@ def _logging(self: NormalizerLike, value: Any, path: Path) -> Tree:
 
 
 def _service_networks(self: NormalizerLike, value: Any, path: Path) -> Tree:
+    _name_entries(self, value, path)
     if isinstance(value, list):
         return {name: None for name in sorted(value)}
     return {k: value[k] for k in sorted(value)}
+
+
+def _depends_on(self: NormalizerLike, value: Any, path: Path) -> Any:
+    _name_entries(self, value, path)
+    return value
+
+
+def _name_entries(self: NormalizerLike, value: Any, path: Path) -> None:
+    """Where each name of a list-or-mapping of names was written: `[0]` in a list, the key in a mapping."""
+    if isinstance(value, list):
+        for i, name in enumerate(value):
+            self.entry(path + (str(name),), path + (i,))
+    elif isinstance(value, dict):
+        for name in value:
+            self.entry(path + (str(name),), path + (name,))
 
 
 def _extra_hosts(self: NormalizerLike, value: Any, path: Path) -> list[str]:
@@ -118,6 +136,7 @@ SERVICE_KEYS: dict[str, _Handler] = {
     "configs": _file_refs,
     "secrets": _file_refs,
     "deploy": _deploy,
+    "depends_on": _depends_on,
     "dns": lambda self, v, p: string_list(v),
     "dns_search": lambda self, v, p: string_list(v),
     "tmpfs": lambda self, v, p: string_list(v),

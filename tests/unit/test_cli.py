@@ -19,7 +19,8 @@ STACK = "services:\n  web:\n    image: nginx:1.25\n    container_name: w\n    po
 
 def run(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "composeswarm", *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": "/home/u"})
+                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": "/home/u",
+                                                         "PYTHONPATH": str(REPO_ROOT)})
 
 
 @pytest.mark.parametrize(
@@ -77,14 +78,16 @@ BOTH = ("validate", "config")
                      id="not a mapping"),
         # config prints what docker stack config prints: whole-project checks are warnings there
         pytest.param("depends-cycle.yml", ("validate",),
-                     "error: depends-cycle.yml:4:5: services.a.depends_on: dependency cycle", id="cycle"),
+                     "error: depends-cycle.yml:4:18: services.a.depends_on[0]: dependency cycle", id="cycle"),
     ],
 )
 def test_cli_exits_1_without_traceback(name: str, commands: tuple[str, ...], first_line: str) -> None:
     for command in commands:
         proc = subprocess.run(
             [sys.executable, "-m", "composeswarm", command, "-f", name],
-            cwd=BROKEN, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": "/home/user"},
+            # PYTHONPATH: this checkout's code, not whichever checkout the venv's editable install points at
+            cwd=BROKEN, capture_output=True, text=True,
+            env={"PATH": "/usr/bin:/bin", "HOME": "/home/user", "PYTHONPATH": str(REPO_ROOT)},
         )
         assert proc.returncode == 1
         assert "Traceback" not in proc.stderr

@@ -79,9 +79,9 @@ def test_image_problem(image: str, problem: str | None) -> None:
                      ["f.yml: services.web.healthcheck: test and disable can't be set at the same time"],
                      id="healthcheck"),
         pytest.param(project({"depends_on": ["web"]}),
-                     ["f.yml: services.web.depends_on: a service cannot depend on itself"], id="self"),
+                     ["f.yml: services.web.depends_on.web: a service cannot depend on itself"], id="self"),
         pytest.param(project({"depends_on": {"db": {"condition": "service_healthy"}}}),
-                     ['f.yml: services.web.depends_on: depends on undefined service "db"'], id="long form unknown"),
+                     ['f.yml: services.web.depends_on.db: depends on undefined service "db"'], id="long form unknown"),
     ],
 )
 def test_project_checks(data: dict[str, Any], expected: list[str]) -> None:
@@ -91,7 +91,7 @@ def test_project_checks(data: dict[str, Any], expected: list[str]) -> None:
 def test_cycle_reported_once() -> None:
     data = {"services": {name: {"image": "x", "depends_on": [dep]} for name, dep in
                          (("a", "b"), ("b", "c"), ("c", "a"))}}
-    assert issues(data) == ["f.yml: services.a.depends_on: dependency cycle: a -> b -> c -> a"]
+    assert issues(data) == ["f.yml: services.a.depends_on.b: dependency cycle: a -> b -> c -> a"]
 
 
 # The engine refuses 0 bytes and 500 KiB (secrets) or 1000 KiB (configs) and more: measured on dockerd 20.10.

@@ -241,7 +241,7 @@ def test_config_mode_turns_late_checks_into_warnings(tmp_path: Path) -> None:
     assert project.services["web"]["networks"] == {"nope": None}
     assert [(str(w), w.severity) for w in warnings] == [
         (
-            'stack.yml:4:5: services.web.networks.nope: undefined network "nope"; declare it under the top-level '
+            'stack.yml:4:16: services.web.networks[0]: undefined network "nope"; declare it under the top-level '
             "networks",
             "warning",
         )
@@ -307,3 +307,28 @@ def test_printed_name_and_external_name_that_disagree_are_refused(tmp_path: Path
         "compose.yaml:7:5: networks.front.name: unknown key 'name': it needs compose format 3.5 or later "
         '(set version: "3.5")'
     ]
+
+
+def test_entries_by_name_point_at_their_own_file(tmp_path: Path) -> None:
+    # a.yml and b.yml both write their first network and dependency as item [0]: each error names
+    # the file and the line where its name was written, though the merged service keys them by name
+    write(tmp_path, {
+        "a.yml": "services:\n  web:\n    image: x\n    networks: [front]\n    depends_on:\n      - db\n",
+        "b.yml": "services:\n  web:\n    networks:\n      - back\n    depends_on:\n      - cache\n",
+    })
+    with pytest.raises(InputError) as caught:
+        load_project(["a.yml", "b.yml"], cwd=str(tmp_path), environ={})
+    assert [str(i) for i in caught.value.issues] == [
+        'a.yml:4:16: services.web.networks[0]: undefined network "front"; declare it under the top-level networks',
+        'a.yml:6:9: services.web.depends_on[0]: depends on undefined service "db"',
+        'b.yml:4:9: services.web.networks[0]: undefined network "back"; declare it under the top-level networks',
+        'b.yml:6:9: services.web.depends_on[0]: depends on undefined service "cache"',
+    ]
+
+
+def test_project_positions_name_entries_too(tmp_path: Path) -> None:
+    # later stages ask for a network by name: they get the line of its item, not of `networks:`
+    write(tmp_path, {"stack.yml": "services:\n  web:\n    image: x\n    networks:\n      - front\n"
+                                  "networks:\n  front: {}\n"})
+    project, _ = load_project(["stack.yml"], cwd=str(tmp_path), environ={})
+    assert project.position(("services", "web", "networks", "front")) == ("stack.yml", 5, 9)

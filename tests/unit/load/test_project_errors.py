@@ -98,14 +98,14 @@ def lines_for(name: str) -> list[str]:
         pytest.param(
             "depends-cycle.yml",
             [
-                'depends-cycle.yml:4:5: services.a.depends_on: dependency cycle: a -> b -> a',
+                'depends-cycle.yml:4:18: services.a.depends_on[0]: dependency cycle: a -> b -> a',
             ],
             id="depends cycle",
         ),
         pytest.param(
             "depends-unknown.yml",
             [
-                'depends-unknown.yml:4:5: services.web.depends_on: depends on undefined service "db"',
+                'depends-unknown.yml:5:9: services.web.depends_on[0]: depends on undefined service "db"',
             ],
             id="depends unknown",
         ),
@@ -207,7 +207,7 @@ def lines_for(name: str) -> list[str]:
         pytest.param(
             "undefined-network.yml",
             [
-                'undefined-network.yml:4:5: services.web.networks.front: undefined network "front"; declare it under the top-level networks',
+                'undefined-network.yml:5:9: services.web.networks[0]: undefined network "front"; declare it under the top-level networks',
             ],
             id="undefined network",
         ),
@@ -217,6 +217,58 @@ def lines_for(name: str) -> list[str]:
                 'undefined-secret.yml:5:9: services.web.secrets[0]: undefined secret "db_password"; declare it under the top-level secrets',
             ],
             id="undefined secret",
+        ),
+        # an error about a list entry is at the entry, with its index; a name close to a defined one
+        # gets a hint (issue 16, item 7)
+        pytest.param(
+            "entry-networks.yml",
+            [
+                'entry-networks.yml:6:9: services.web.networks[1]: undefined network "backnd"; declare it under the top-level networks; did you mean "backend"?',
+                'entry-networks.yml:11:7: services.worker.networks.defualt: undefined network "defualt"; declare it under the top-level networks; did you mean "default"?',
+            ],
+            id="networks: the item, or the key of the mapping form",
+        ),
+        pytest.param(
+            "entry-depends-on.yml",
+            [
+                'entry-depends-on.yml:6:9: services.web.depends_on[1]: depends on undefined service "databse"; did you mean "database"?',
+                'entry-depends-on.yml:12:7: services.worker.depends_on.wbe: depends on undefined service "wbe"; did you mean "web"?',
+            ],
+            id="depends_on: the item, or the key of the mapping form",
+        ),
+        pytest.param(
+            "entry-secrets.yml",
+            [
+                'entry-secrets.yml:6:9: services.web.secrets[1]: undefined secret "db_pasword"; declare it under the top-level secrets; did you mean "db_password"?',
+                'entry-secrets.yml:7:9: services.web.secrets[2]: undefined secret "tls_certs"; declare it under the top-level secrets; did you mean "tls_cert"?',
+            ],
+            id="secrets: short and long syntax",
+        ),
+        pytest.param(
+            "entry-configs.yml",
+            [
+                'entry-configs.yml:6:9: services.web.configs[1]: undefined config "nginx_conf"; declare it under the top-level configs; did you mean "nginx.conf"?',
+                'entry-configs.yml:10:9: services.web.configs[3]: undefined config "ngnix_conf"; declare it under the top-level configs; did you mean "nginx.conf"?',
+            ],
+            id="configs: long and short syntax",
+        ),
+        pytest.param(
+            "entry-ports.yml",
+            [
+                'entry-ports.yml:6:9: services.web.ports[1]: duplicate published port 8080/tcp (also ports[0])',
+                'entry-ports.yml:9:9: services.web.ports[2].mode: must be one of ingress, host; got "hots"',
+                'entry-ports.yml:10:9: services.web.ports[3]: duplicate published port 9090/tcp (also ports[2])',
+            ],
+            id="ports: short and long syntax",
+        ),
+        pytest.param(
+            "entry-volumes.yml",
+            [
+                'entry-volumes.yml:6:9: services.web.volumes[1]: undefined volume "dat"; declare it under the top-level volumes; did you mean "data"?',
+                'entry-volumes.yml:7:9: services.web.volumes[2]: undefined volume "cache_volume"; declare it under the top-level volumes; did you mean "cache-volume"?',
+                'entry-volumes.yml:10:9: services.web.volumes[3]: duplicate mount point: /data (also volumes[1])',
+            ],
+            id="volumes: short and long syntax",
         ),
         pytest.param(
             "unknown-key.yml",

@@ -79,25 +79,25 @@ def test_conditions(deps: dict[str, Any], expected: dict[str, str]) -> None:
         pytest.param(
             {"a": ["b"], "b": ["c"], "c": ["a"]},
             {("services", "a", "depends_on"): Position("stack.yml", 4, 16)},
-            ["stack.yml:4:16: services.a.depends_on: dependency cycle: a -> b -> c -> a"],
+            ["stack.yml:4:16: services.a.depends_on.b: dependency cycle: a -> b -> c -> a"],
             id="cycle of three, with position",
         ),
         pytest.param(
             {"a": ["a"]},
             {},
-            ["stack.yml: services.a.depends_on: a service cannot depend on itself"],
+            ["stack.yml: services.a.depends_on.a: a service cannot depend on itself"],
             id="service depends on itself",
         ),
         pytest.param(
             {"web": ["db"], "db": ["cache"], "cache": ["db"]},
             {},
-            ["stack.yml: services.cache.depends_on: dependency cycle: cache -> db -> cache"],
+            ["stack.yml: services.cache.depends_on.db: dependency cycle: cache -> db -> cache"],
             id="cycle below a service outside it",
         ),
         pytest.param(
             {"web": ["db", "cache"], "db": None},
             {("services", "web", "depends_on"): Position("stack.yml", 5, 13)},
-            ['stack.yml:5:13: services.web.depends_on: depends on undefined service "cache"'],
+            ['stack.yml:5:13: services.web.depends_on.cache: depends on undefined service "cache"'],
             id="unknown service, list form",
         ),
         pytest.param(
@@ -113,8 +113,8 @@ def test_conditions(deps: dict[str, Any], expected: dict[str, str]) -> None:
             {"web": {"db": {}, "cache": {}}},
             {},
             [
-                'stack.yml: services.web.depends_on: depends on undefined service "db"',
-                'stack.yml: services.web.depends_on: depends on undefined service "cache"',
+                'stack.yml: services.web.depends_on.db: depends on undefined service "db"',
+                'stack.yml: services.web.depends_on.cache: depends on undefined service "cache"',
             ],
             id="every unknown service reported at once",
         ),
@@ -124,6 +124,17 @@ def test_order_errors(deps: dict[str, Any], positions: dict[Any, Position], expe
     with pytest.raises(InputError) as caught:
         make_order(project(deps, positions), "s")
     assert [str(issue) for issue in caught.value.issues] == expected
+
+
+def test_order_errors_name_the_entry_as_written() -> None:
+    # what the loader recorded: `cache` is the second item of web's depends_on list, on line 6
+    entries = {("services", "web", "depends_on", "cache"): (("services", "web", "depends_on", 1), Position("stack.yml", 6, 9))}
+    base = project({"web": ["db", "cache"], "db": None})
+    with pytest.raises(InputError) as caught:
+        make_order(Project(version="3.8", services=base.services, files=("stack.yml",), entries=entries), "s")
+    assert [str(issue) for issue in caught.value.issues] == [
+        'stack.yml:6:9: services.web.depends_on[1]: depends on undefined service "cache"'
+    ]
 
 
 def test_needs_lists_direct_dependencies() -> None:
