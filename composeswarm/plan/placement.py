@@ -175,7 +175,7 @@ def place(spec: Json, nodes: Sequence[LiveNode]) -> Placement:
     placeable = min(replicas, sum(caps))
     if placeable < replicas:
         if not reasons:  # say how many nodes the per-node limits apply to
-            reasons.append(_count(len(pool), "node"))
+            reasons.append(_count(len(pool), "node") if pool else "no node")
         for label, limit in limits:
             binding = [n for n, cap in zip(pool, caps) if limit(n) == cap and cap < _UNLIMITED]
             if not binding:
