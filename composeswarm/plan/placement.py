@@ -282,7 +282,8 @@ def _matching(n: int, one: str, many: str) -> str:
 
 
 def _size(size: int) -> str:
-    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+    for unit, factor in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if size >= factor:
-            return f"{size / factor:.3g}{unit}"
+            value = size / factor
+            return (f"{value:.3g}" if value < 1000 else f"{value:.0f}") + unit
     return f"{size}B"
