@@ -121,7 +121,7 @@ def unlock_cmd(stack: StackArg, context: ContextOpt = None) -> None:
 
 @command("nodes")
 def nodes_cmd(
-    stack: Annotated[Optional[str], typer.Argument(help="Only this stack's tasks (default: every stack's).", metavar="[STACK]")] = None,
+    stack: Annotated[Optional[str], typer.Argument(help="Only this stack's tasks (default: every stack's).", metavar="STACK", show_default=False)] = None,
     output: OutputOpt = "text",
     context: ContextOpt = None,
 ) -> None:

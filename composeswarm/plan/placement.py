@@ -161,7 +161,7 @@ def place(spec: Json, nodes: Sequence[LiveNode]) -> Placement:
     if replicas is None:
         return Placement(mode, len(nodes), len(pool), None, len(pool), tuple(reasons))
 
-    max_per_node = int(placement.get("MaxReplicas") or 0) if mode == "replicated" else 0
+    max_per_node = int(placement.get("MaxReplicas") or 0)  # swarmkit's MaxReplicasFilter: jobs too
     host_ports = sorted({int(p["PublishedPort"]) for p in (spec.get("EndpointSpec") or {}).get("Ports") or []
                          if p.get("PublishMode") == "host" and p.get("PublishedPort")})
     limits: list[tuple[str, Any]] = []

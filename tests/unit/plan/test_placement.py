@@ -154,6 +154,8 @@ def test_parse_constraint(text: str, parsed: str | None) -> None:
         pytest.param(spec(2, mode="job", constraints=("node.labels.nosuch == yes",)), THREE,
                      Placement("replicated-job", 3, 0, 2, 0, ("no node matches node.labels.nosuch == yes",)), id="job"),
         pytest.param(spec(2), [], Placement("replicated", 0, 0, 2, 0, ("no node",)), id="no nodes at all"),
+        pytest.param(spec(4, mode="job", max_per_node=1), THREE,
+                     Placement("replicated-job", 3, 3, 4, 3, ("3 nodes", "max 1 per node")), id="job: max per node too"),
     ],
 )
 def test_place(svc: dict[str, Any], nodes: list[LiveNode], verdict: Placement) -> None:
