@@ -47,6 +47,7 @@ class DeployOptions:
     detach: bool = True
     dry_run: bool = False
     context: str | None = None
+    strict_placement: bool = False  # replicas no node can take are an error (else a warning)
 
 
 @dataclass
@@ -101,6 +102,7 @@ def prepare(
     from composeswarm.load.project import load_project
     from composeswarm.plan.waves import make_order
     from composeswarm.plan.builder import make_plan
+    from composeswarm.plan.placement import check_placement
 
     started = time.monotonic()
     check_stack_name(opts.stack)
@@ -120,6 +122,7 @@ def prepare(
     engine.require_manager()
     lock_held = before_read(engine) if before_read is not None else None
     live = engine.read_stack(opts.stack)
+    nodes = engine.read_nodes()
     refs = live_refs(live)
     external_ids = check_external_networks(engine, _names(desired, "external_networks"))
     refs.networks.update(external_ids)
@@ -132,7 +135,9 @@ def prepare(
     )
     desired = _with_services(desired, resolved.services)
     network_names = {ident: name for name, ident in external_ids.items()}
-    plan = make_plan(desired, live, prune=opts.prune, network_names=network_names)
+    plan = check_placement(make_plan(desired, live, prune=opts.prune, network_names=network_names), nodes)
+    if opts.strict_placement:
+        check_strict_placement(plan)
     result = DeployResult(
         stack=opts.stack, plan=plan, applied=None, load_warnings=list(load_warnings),
         warnings=list(resolved.warnings), dry_run=opts.dry_run, seconds=time.monotonic() - started,
@@ -224,6 +229,17 @@ def deploy(
         wait, watching = watch(deployment)
         with watching:
             return carry_out(deployment, wait=wait, on_step=on_step)
+
+
+def check_strict_placement(plan: Plan) -> None:
+    """--strict-placement: an InputError naming every service with replicas no node can take."""
+    issues = [
+        Issue("", None, None, (), f"{c.placement.line(c.name)} (--strict-placement: nothing deployed)")
+        for c in plan.changes
+        if c.placement is not None and c.placement.warns
+    ]
+    if issues:
+        raise InputError(issues)
 
 
 def live_refs(live: LiveStack) -> Refs:

@@ -36,6 +36,8 @@ def deploy_cmd(
     no_wait: Annotated[bool, typer.Option("--no-wait", hidden=True, help="Deprecated alias of --detach.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")] = False,
     lock_timeout: LockTimeoutOpt = None,
+    strict_placement: Annotated[bool, typer.Option("--strict-placement", help="Refuse (exit 1, nothing written) when some replicas "
+                                                   "fit no node: constraints, max_replicas_per_node, reservations, drained or down nodes.")] = False,
     output: OutputOpt = "text",
     context: ContextOpt = None,
     metrics_file: Annotated[Optional[str], typer.Option("--metrics-file", envvar="COMPOSESWARM_METRICS_FILE", metavar="PATH", help="Write the deploy's Prometheus metrics to PATH, in node_exporter's textfile format (docs/metrics.md).")] = None,
@@ -63,6 +65,7 @@ def deploy_cmd(
         opts = DeployOptions(
             stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
             with_registry_auth=with_registry_auth, detach=detach or no_wait, dry_run=dry_run, context=context,
+            strict_placement=strict_placement,
         )
         # it checks the stack name and --resolve-image first, as docker does; it reads the files once (stdin too)
         with metrics.recording(report) if metrics is not None else contextlib.nullcontext():

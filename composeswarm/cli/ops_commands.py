@@ -117,3 +117,21 @@ def unlock_cmd(stack: StackArg, context: ContextOpt = None) -> None:
     from composeswarm.act.lock import unlock
 
     print_unlocked(stack, unlock(connect(context), stack))
+
+
+@command("nodes")
+def nodes_cmd(
+    stack: Annotated[Optional[str], typer.Argument(help="Only this stack's tasks (default: every stack's).", metavar="STACK", show_default=False)] = None,
+    output: OutputOpt = "text",
+    context: ContextOpt = None,
+) -> None:
+    """Show each node with the tasks on it.
+
+    Hostname, role, availability, state, engine version and labels of every node, and the tasks of
+    STACK (of every stack without one) on it; on a terminal, a grid with a column per node.
+    """
+    from composeswarm.ops.nodes import node_view
+    from composeswarm.render.node_grid import print_nodes
+
+    fmt = output_format(output)
+    print_nodes(node_view(connect(context), stack), fmt)

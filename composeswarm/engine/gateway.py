@@ -17,7 +17,7 @@ import docker.errors
 from docker.api.client import APIClient
 
 from composeswarm.engine.endpoints import Endpoint, docker_reason, resolve_endpoint, unreachable_reason
-from composeswarm.engine.live import Json, LiveStack
+from composeswarm.engine.live import Json, LiveNode, LiveStack, node_from_json
 from composeswarm.errors import EngineError
 from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE, stack_filter
 
@@ -109,6 +109,10 @@ class Engine:
     def list_nodes(self) -> list[Json]:
         """Swarm nodes."""
         return self._get("list nodes", "/nodes", None)  # type: ignore[no-any-return]
+
+    def read_nodes(self) -> list[LiveNode]:
+        """Swarm nodes as the plan reads them (role, labels, platform, resources, availability): one list call."""
+        return [node_from_json(n) for n in self.list_nodes()]
 
     def inspect_service(self, ident: str) -> Json:
         """GET /services/{id}."""

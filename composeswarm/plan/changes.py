@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from composeswarm.plan.placement import Placement
 
 Kind = Literal["service", "network", "secret", "config"]
 Action = Literal["create", "update", "replace", "remove"]
@@ -39,6 +42,7 @@ class Change:
     # completes that secret's `replace`): applied in its place, folded into it when shown or counted.
     part_of: str | None = None
     reason: str | None = None  # why a replace or remove, in a few words
+    placement: Placement | None = None  # a service's: where its tasks can go (plan.placement.check_placement)
 
 
 @dataclass(frozen=True, slots=True)

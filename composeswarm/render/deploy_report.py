@@ -64,7 +64,7 @@ def deploy_json(result: DeployResult, rollout: Sequence[Outcome] = (), error: st
     doc: dict[str, Any] = {
         "stack": result.stack,
         "applied": [_step_json(s) for s in steps],
-        "warnings": [str(w) for w in result.load_warnings] + list(result.warnings),
+        "warnings": [str(w) for w in result.load_warnings] + list(result.warnings) + _placement_warnings(result),
         "rollout": outcomes_json(rollout),
     }
     if error is not None:
@@ -78,8 +78,15 @@ def warnings_text(result: DeployResult) -> str:
 
 
 def notes_text(result: DeployResult) -> str:
-    """What the plan wants the user to know without being a change (stderr)."""
-    return "".join(f"note: {n}\n" for n in result.plan.notes)
+    """What the plan wants the user to know without being a change, placement warnings included (stderr)."""
+    from composeswarm.render.plan_report import notes_text as plan_notes
+
+    return plan_notes(result.plan)
+
+
+def _placement_warnings(result: DeployResult) -> list[str]:
+    """The plan's placement warnings (without the `warning: ` of the text lines)."""
+    return [c.placement.line(c.name) for c in result.plan.shown() if c.placement is not None and c.placement.warns]
 
 
 def _step_json(step: Step) -> dict[str, str]:

@@ -45,21 +45,33 @@ def render_plan(plan: Plan, fmt: Literal["text", "json"] = "text", *, colour: bo
 
 def plan_json(plan: Plan) -> dict[str, Any]:
     """The documented JSON shape (docs/plan-json.md)."""
-    return {
-        "stack": plan.stack,
-        "changes": [
-            {
-                "kind": c.kind,
-                "name": c.name,
-                "action": c.action,
-                "fields": [
-                    {"path": f.path, "before": _masked(f, f.before), "after": _masked(f, f.after)} for f in c.fields
-                ],
-            }
-            for c in plan.shown()
-        ],
-        "summary": plan.summary(),
+    return {"stack": plan.stack, "changes": [_change_json(c) for c in plan.shown()], "summary": plan.summary()}
+
+
+def _change_json(change: Change) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "kind": change.kind,
+        "name": change.name,
+        "action": change.action,
+        "fields": [{"path": f.path, "before": _masked(f, f.before), "after": _masked(f, f.after)} for f in change.fields],
     }
+    if change.placement is not None:
+        doc["placement"] = change.placement.as_json()
+    return doc
+
+
+def placement_lines(plan: Plan) -> list[str]:
+    """`warning: shop_db: 2 of 3 replicas cannot be placed: ...` per service short of nodes; a global one's node count as a note."""
+    lines = []
+    for change in plan.shown():
+        verdict = change.placement
+        if verdict is None:
+            continue
+        if verdict.warns:
+            lines.append("warning: " + verdict.line(change.name))
+        elif verdict.replicas is None:
+            lines.append("note: " + verdict.line(change.name))
+    return lines
 
 
 def summary_line(plan: Plan) -> str:
@@ -89,8 +101,8 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
 
 
 def notes_text(plan: Plan) -> str:
-    """The plan's notes, one `note:` line each (for stderr: they are not changes)."""
-    return "".join(f"note: {note}\n" for note in plan.notes)
+    """The plan's notes, one `note:` line each, then where its services' tasks can go (for stderr: not changes)."""
+    return "".join(f"note: {note}\n" for note in plan.notes) + "".join(line + "\n" for line in placement_lines(plan))
 
 
 def print_report(plan: Plan, fmt: Literal["text", "json"], warnings: Iterable[Issue] = ()) -> None:

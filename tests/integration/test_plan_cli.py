@@ -37,7 +37,7 @@ def cs(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([COMPOSESWARM, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
-def test_plan_create_then_nothing_then_changes(stack_name: str, tmp_path: Path) -> None:
+def test_plan_create_then_nothing_then_changes(stack_name: str, tmp_path: Path, docker: Docker) -> None:
     (tmp_path / "stack.yml").write_text(TWO_SERVICES)
     first = cs(tmp_path, "plan", "-f", "stack.yml", stack_name)
     assert (first.returncode, first.stdout) == (
@@ -85,6 +85,9 @@ def test_plan_create_then_nothing_then_changes(stack_name: str, tmp_path: Path) 
                     {"path": "environment.MODE", "before": "fast", "after": "slow"},
                     {"path": "deploy.replicas", "before": 2, "after": 4},
                 ],
+                # where its tasks can go (docs/plan-json.md#placement): every node takes them
+                "placement": {"nodes_matching": len(docker("node", "ls", "-q").stdout.split()), "replicas": 4,
+                              "placeable": 4, "reasons": []},
             }
         ],
         f"note: service {stack_name}_worker is not in the file; --prune removes it\n",

@@ -125,6 +125,8 @@ def test_rotating_a_secret_and_a_config(stack_name: str, docker: Docker, tmp_pat
                     {"path": "secrets[0].source", "before": f"{stack_name}_token", "after": new_secret},
                     {"path": "configs[0].source", "before": f"{stack_name}_conf", "after": new_config},
                 ],
+                "placement": {"nodes_matching": len(docker("node", "ls", "-q").stdout.split()), "replicas": 1,
+                              "placeable": 1, "reasons": []},
             },
         ],
         {"create": 0, "update": 1, "replace": 2, "remove": 0, "unchanged": 1},

@@ -268,6 +268,12 @@ class FakeSwarm:
         self._call("list nodes")
         return self.nodes
 
+    def read_nodes(self) -> list[Any]:
+        """The nodes as LiveNodes (Engine.read_nodes: one list call)."""
+        from composeswarm.engine.live import node_from_json
+
+        return [node_from_json(n) for n in self.list_nodes()]
+
     def list_networks(self, names: list[str] | None = None) -> list[Json]:
         self._call("list networks" + _words({"name": names} if names else None))
         return [n for n in self.networks if names is None or any(str(n.get("Name")).startswith(w) for w in names)]

@@ -4,15 +4,18 @@ secrets, configs) against the fake swarm."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from composeswarm.convert.stack import DesiredStack
 from composeswarm.act.deploy import (
+    DeployOptions,
     check_external_files,
     check_external_networks,
     check_resolve_mode,
+    deploy,
     live_refs,
 )
 from composeswarm.engine.live import LiveStack
@@ -101,3 +104,35 @@ def test_resolve_mode() -> None:
     with pytest.raises(InputError) as info:
         check_resolve_mode("Always")
     assert str(info.value) == "Invalid option Always for flag --resolve-image"
+
+
+def _compose(tmp_path: Path, deploy: str) -> list[str]:
+    path = tmp_path / "compose.yml"
+    path.write_text('version: "3.8"\nservices:\n  db:\n    image: local/busybox:1\n    deploy:\n' + deploy, encoding="utf-8")
+    return [str(path)]
+
+
+@pytest.mark.parametrize(
+    ("deploy_keys", "strict", "error"),
+    [
+        pytest.param("      replicas: 3\n      placement:\n        max_replicas_per_node: 1\n", True,
+                     "s_db: 2 of 3 replicas cannot be placed: 1 node, max 1 per node (--strict-placement: nothing deployed)",
+                     id="strict: an error before any write"),
+        pytest.param("      replicas: 3\n      placement:\n        max_replicas_per_node: 1\n", False, None,
+                     id="not strict: deployed all the same"),
+        pytest.param("      replicas: 3\n", True, None, id="strict and placeable"),
+    ],
+)
+def test_strict_placement(tmp_path: Path, deploy_keys: str, strict: bool, error: str | None) -> None:
+    fake = FakeSwarm(live=LiveStack(stack="s"))
+    opts = DeployOptions(stack="s", files=_compose(tmp_path, deploy_keys), resolve_image="never", strict_placement=strict)
+    if error is not None:
+        with pytest.raises(InputError) as info:
+            deploy(opts, engine=engine(fake))
+        assert ([str(i) for i in info.value.issues], fake.calls_of("create", "update", "remove")) == ([error], [])
+        return
+    result = deploy(opts, engine=engine(fake))
+    assert fake.calls_of("create") == ["create network s_default", "create service s_db"]
+    assert fake.calls.count("list nodes") == 1
+    change = next(c for c in result.plan.changes if c.name == "s_db")
+    assert change.placement is not None and change.placement.warns == (not strict)

@@ -11,7 +11,10 @@ from composeswarm.act.apply import ApplyResult, Step
 from composeswarm.act.deploy import DeployResult
 from composeswarm.errors import PartialDeployError
 from composeswarm.plan.changes import Change, Plan
-from composeswarm.render.deploy_report import deploy_json, deploy_text, partial_json, partial_text, step_line, summary_text
+from composeswarm.plan.placement import Placement
+from composeswarm.render.deploy_report import (
+    deploy_json, deploy_text, notes_text, partial_json, partial_text, step_line, summary_text,
+)
 from composeswarm.act.assess import Outcome, Progress
 
 
@@ -109,3 +112,12 @@ def test_partial_failure_views() -> None:
     }
     nothing = PartialDeployError("create network s_default: refused", [], ["create network s_default"])
     assert partial_text(nothing).splitlines()[1] == "applied: nothing"
+
+
+def test_placement_warnings_of_a_deploy() -> None:
+    short = Placement("replicated", 1, 1, 3, 1, ("1 node", "max 1 per node"))
+    plan = Plan("s", changes=(Change("service", "s_db", "create", desired={}, placement=short),
+                              Change("service", "s_web", "create", desired={}, placement=Placement("replicated", 1, 1, 1, 1))))
+    res = DeployResult(stack="s", plan=plan, applied=None, warnings=["w\n"])
+    assert json.loads(deploy_json(res))["warnings"] == ["w\n", "s_db: 2 of 3 replicas cannot be placed: 1 node, max 1 per node"]
+    assert notes_text(res) == "warning: s_db: 2 of 3 replicas cannot be placed: 1 node, max 1 per node\n"

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from composeswarm.plan.changes import Change, FieldChange, Plan
+from composeswarm.plan.placement import Placement
 from composeswarm.plan.sensitive import reveal
-from composeswarm.render.plan_report import render_plan
+from composeswarm.render.plan_report import notes_text, render_plan
 
 ROTATED = "st_db_pw_3f2a9c1b7e"
 
@@ -167,3 +168,33 @@ def test_unknown_format_is_refused() -> None:
 def test_values(value: object, shown: str) -> None:
     plan = Plan(stack="st", changes=(Change("service", "st_web", "update", (FieldChange("x", value, None),)),))
     assert render_plan(plan, "text", colour=False).splitlines()[2] == f"      x: {shown} -> (none)"
+
+
+PLACED = Plan(
+    stack="shop",
+    changes=(
+        Change("service", "shop_db", "create", desired={},
+               placement=Placement("replicated", 3, 1, 3, 1, ("1 node matches node.labels.db == true", "max 1 per node"))),
+        Change("service", "shop_web", "update", desired={}, placement=Placement("replicated", 3, 3, 2, 2)),
+        Change("service", "shop_agent", "create", desired={}, placement=Placement("global", 3, 2, None, 2, ("1 node is drained",))),
+        Change("service", "shop_old", "remove"),
+    ),
+)
+
+
+def test_placement_lines() -> None:
+    assert notes_text(PLACED) == (
+        "warning: shop_db: 2 of 3 replicas cannot be placed: 1 node matches node.labels.db == true, max 1 per node\n"
+        "note: shop_agent: global service runs on 2 of 3 nodes: 1 node is drained\n"
+    )
+
+
+def test_placement_json() -> None:
+    doc = json.loads(render_plan(PLACED, "json"))
+    assert [(c["name"], c.get("placement")) for c in doc["changes"]] == [
+        ("shop_db", {"nodes_matching": 1, "replicas": 3, "placeable": 1,
+                     "reasons": ["1 node matches node.labels.db == true", "max 1 per node"]}),
+        ("shop_web", {"nodes_matching": 3, "replicas": 2, "placeable": 2, "reasons": []}),
+        ("shop_agent", {"nodes_matching": 2, "replicas": None, "placeable": 2, "reasons": ["1 node is drained"]}),
+        ("shop_old", None),
+    ]
