@@ -175,7 +175,10 @@ def assess(
     failures = tuple(
         _failure(name, t, nodes) for t in _by_creation(history) if _state(t) in _FAILED and _after(t, anchor)
     )
-    note = _note(name, live)
+    # what holds the service back: a task not yet running with an error, else tasks on a lost node
+    note = _note(name, live) or "; ".join(
+        f"node {lost.node} is {lost.state} with {', '.join(lost.tasks)}" for lost in lost_nodes(name, current, nodes)
+    )
     update = service.get("UpdateStatus") or {}
     state = update.get("State")
     message = update.get("Message") or ""
@@ -226,7 +229,9 @@ def lost_nodes(service: str, tasks: Iterable[Json], nodes: Mapping[str, Json]) -
         node_id = str(task.get("NodeID") or "")
         state = ((nodes.get(node_id) or {}).get("Status") or {}).get("State")
         if state in _LOST and _RANK.get(_state(task), 99) < _TERMINAL:
-            held.setdefault(node_id, []).append(_task_name(service, task))
+            names = held.setdefault(node_id, [])
+            if _task_name(service, task) not in names:  # an old and a new task of one slot: one name
+                names.append(_task_name(service, task))
     out = []
     for node_id, names in held.items():
         node = nodes[node_id]

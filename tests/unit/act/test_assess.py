@@ -54,8 +54,8 @@ BEFORE = "2026-11-29T09:59:59.5Z"  # a task from before the service last changed
             service("s_web", replicas=1),
             [task("s_web", 1, "running", node="n3")],
             None, None,
-            ("waiting", "", 0, 1, "running", ""),
-            id="replicated: tasks on a down node do not count",
+            ("waiting", "", 0, 1, "running", "node vm3 is down with s_web.1"),
+            id="replicated: tasks on a down node do not count, the node is named",
         ),
         pytest.param(
             service("s_m", replicas=2, restart="none"),
@@ -329,6 +329,11 @@ def test_assess_a_finished_rollback_of_an_unchanged_service(unchanged: bool, ver
             [task("s_web", 1, node="n1"), task("s_web", 4, node="n3"), task("s_web", 2, node="n3", desired="shutdown")],
             [("vm3", "n3", "down", ("s_web.2", "s_web.4"))],
             id="a down node with two tasks, by slot",
+        ),
+        pytest.param(
+            [task("s_web", 3, node="n3", desired="shutdown"), task("s_web", 3, "ready", "shutdown", node="n3")],
+            [("vm3", "n3", "down", ("s_web.3",))],
+            id="an old and a new task of one slot: named once",
         ),
         pytest.param(
             [task("s_web", 2, "shutdown", "shutdown", node="n3"), task("s_web", 3, "failed", "shutdown", node="n3")],
