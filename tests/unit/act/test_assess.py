@@ -211,7 +211,7 @@ BEFORE = "2026-11-29T09:59:59.5Z"  # a task from before the service last changed
             service("s_g", mode="global"),
             [task("s_g", None, node="n1"), task("s_g", None, "starting", node="n2"), task("s_g", None, node="n3")],
             None, None,
-            ("waiting", "", 1, 2, "running", ""),
+            ("waiting", "", 1, 2, "running", "node vm3 is down with s_g.n3"),
             id="global: one task per live node",
         ),
         pytest.param(
