@@ -6,6 +6,7 @@
 #   scripts/multinode.sh stop I        stop node I's dockerd (SIGTERM by its pid; its tasks stop too)
 #   scripts/multinode.sh start I       start node I's dockerd again (same data: it rejoins the swarm)
 #   scripts/multinode.sh add           one more node, joined as a worker, images loaded; prints its number
+#   scripts/multinode.sh remove I      node I leaves the swarm and is deleted (its namespace, its state)
 #   scripts/multinode.sh down          stop everything by pid, unmount, delete namespaces and links, rm state
 #   scripts/multinode.sh check-clean   exit 1, naming each, when a namespace, link, mount or process is left
 #
@@ -187,6 +188,18 @@ add() {
     echo "$i"
 }
 
+remove() {
+    local i=$1 pid
+    d "$i" swarm leave --force >/dev/null 2>&1 || true
+    stop_node "$i"
+    for pid in $(ip netns pids "$(ns "$i")" 2>/dev/null || true); do kill -KILL "$pid" 2>/dev/null || true; done
+    findmnt -rn -o TARGET | { grep -F "$STATE/n$i/" || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+    ip netns del "$(ns "$i")"
+    rm -rf "${STATE:?}/n$i"
+    # the manager sees the node down after a few heartbeats; --force removes it at once
+    d 1 node rm --force "$PFX-n$i" >/dev/null
+}
+
 down() {
     [[ -d $STATE ]] || { log "down: nothing to do ($STATE does not exist)"; return 0; }
     local start=$SECONDS i pid m
@@ -246,6 +259,7 @@ case "${1:-}" in
     status) status ;;
     check-clean) check_clean ;;
     add) add ;;
+    remove) [[ ${2:-} =~ ^[0-9]+$ && $2 != 1 && -d $STATE/n${2:-x} ]] || die "usage: $0 remove I (an existing node but 1)"; remove "$2" ;;
     stop) [[ ${2:-} =~ ^[0-9]+$ ]] || die "usage: $0 stop I"; stop_node "$2" ;;
     start) [[ ${2:-} =~ ^[0-9]+$ && -d $STATE/n${2:-x} ]] || die "usage: $0 start I (an existing node)"; start_node "$2" ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
