@@ -73,7 +73,7 @@ services:
     assert bed.placement(f"{stack}_capped") == {bed.hostname(i): 1 for i in (1, 2, 3)}
 
     # a fourth replica has no node left: the wait says why and times out (exit 4)
-    proc = bed.deploy(stack, compose(4), timeout=12)
+    proc = bed.deploy(stack, compose(4), timeout=8)
     assert proc.returncode == 4, outcome_of(proc)
     assert len(error_lines(proc)) == 1, outcome_of(proc)
     assert "max replicas per node limit exceed" in error_lines(proc)[0], outcome_of(proc)
@@ -95,8 +95,7 @@ services:
     try:
         poll(60, 0.5, lambda: bed.placement(f"{stack}_agent") == {bed.hostname(i): 1 for i in (1, 2, 3, added)},
              f"a task of {stack}_agent running on {bed.hostname(added)}")
-        proc = bed.deploy(stack, compose)  # the stack, four nodes now: nothing to change, converged
-        assert proc.returncode == 0, outcome_of(proc)
-        assert "nothing to change" in proc.stdout, outcome_of(proc)
     finally:
-        bed.remove(added)
+        # drained, the node takes no task of the tests after this one (removing it waits for its tasks
+        # to stop, some 9 s); the bed's teardown removes it
+        bed.docker("node", "update", "--availability", "drain", bed.hostname(added))
