@@ -1,9 +1,9 @@
 """The multi-node test bed: a swarm of three engines on this machine (scripts/multinode.sh).
 
 `bed` (one for the session): three nodes, one manager (csmn-n1) and two workers, zone=a on n1 and zone=b
-on the others. `bed3` (one per module that asks): three managers, prefix csm3, on its own /24. Each
-is brought up once and torn down by process id at the end, then checked: a namespace, link, mount or
-process left behind fails the session. Every test here is marked `multinode` and `engine` (so the
+on the others. `bed3`: three managers, prefix csm3, on its own /24. The beds the session's tests ask for come up
+at once in the background when the first of them is needed; at the end they are torn down (by
+process id) and checked: a namespace, link, mount or process left behind fails the session. Every test here is marked `multinode` and `engine` (so the
 no-docker unit run leaves them out). When the bed cannot come up the tests skip with the reason, and
 fail in CI (CI=true), where the bed is part of the job.
 """
@@ -181,49 +181,93 @@ def _problem() -> Optional[str]:
     return None
 
 
-def _bring_up(bed: Bed) -> Bed:
-    problem = _problem()
-    if problem is not None:
-        if IN_CI:
-            pytest.fail(f"CI=true and {problem}", pytrace=False)
-        pytest.skip(problem)
-    if bed.state.exists():  # left by a run that was killed: its pid files say what to stop
-        bed.script("down")
-    started = time.monotonic()
-    bed.script("up")
-    bed.numbers = list(range(1, bed.nodes + 1))
-    print(f"\nmultinode bed {bed.prefix}: up in {time.monotonic() - started:.1f} s")
-    return bed
+class Beds:
+    """The session's beds: each brought up in the background when first asked for, all torn down at the end."""
+
+    def __init__(self) -> None:
+        self.ups: dict[str, tuple[Bed, subprocess.Popen[str], float]] = {}
+        self.ready: dict[str, Bed] = {}
+
+    def start(self, bed: Bed) -> None:
+        """Begin `up` (after a `down` of what a killed run left) unless it began already."""
+        if bed.prefix in self.ups:
+            return
+        problem = _problem()
+        if problem is not None:
+            if IN_CI:
+                pytest.fail(f"CI=true and {problem}", pytrace=False)
+            pytest.skip(problem)
+        if bed.state.exists():  # left by a run that was killed: its pid files say what to stop
+            bed.script("down")
+        proc = subprocess.Popen([str(SCRIPT), "up"], env=bed.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.ups[bed.prefix] = (bed, proc, time.monotonic())
+
+    def get(self, bed: Bed) -> Bed:
+        """The bed, up: waits for its `up`; fails with the script's output when it failed."""
+        self.start(bed)
+        if bed.prefix not in self.ready:
+            _, proc, started = self.ups[bed.prefix]
+            out, _ = proc.communicate(timeout=300)
+            if proc.returncode != 0:
+                pytest.fail(f"the multinode bed {bed.prefix} did not come up (multinode.sh up exited "
+                            f"{proc.returncode}):\n{out}", pytrace=False)
+            bed.numbers = list(range(1, bed.nodes + 1))
+            print(f"\nmultinode bed {bed.prefix}: up after {time.monotonic() - started:.1f} s")
+            self.ready[bed.prefix] = bed
+        return bed
+
+    def tear_down(self) -> None:
+        """`down` every bed at once, then `check-clean` each: AssertionError naming what is left."""
+        started = time.monotonic()
+        downs = []
+        for bed, proc, _ in self.ups.values():
+            if proc.poll() is None:  # still coming up (its test was deselected or failed early)
+                proc.wait(timeout=300)
+            downs.append((bed, subprocess.Popen([str(SCRIPT), "down"], env=bed.env(), stdout=subprocess.PIPE,
+                                                stderr=subprocess.STDOUT, text=True)))
+        problems = []
+        for bed, proc in downs:
+            out, _ = proc.communicate(timeout=300)
+            if proc.returncode != 0:
+                problems.append(f"multinode.sh down ({bed.prefix}) exited {proc.returncode}:\n{out}")
+        print(f"\nmultinode beds {', '.join(self.ups)}: down in {time.monotonic() - started:.1f} s")
+        for bed, _ in downs:
+            try:
+                bed.script("check-clean")
+            except AssertionError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise AssertionError("\n".join(problems))
 
 
-def _tear_down(bed: Bed) -> None:
-    started = time.monotonic()
-    try:
-        bed.script("down")
-    finally:
-        print(f"\nmultinode bed {bed.prefix}: down in {time.monotonic() - started:.1f} s")
-        # fails the session (an error in this fixture's teardown) when anything is left
-        bed.script("check-clean")
+ONE_MANAGER = Bed(prefix="csmn", net="10.99.0", state=STATE_ROOT / "multinode")
+THREE_MANAGERS = Bed(prefix="csm3", net="10.99.1", state=STATE_ROOT / "multinode3", managers=3)
 
 
 @pytest.fixture(scope="session")
-def bed() -> Iterator[Bed]:
+def beds(request: pytest.FixtureRequest) -> Iterator[Beds]:
+    """Starts, in the background and at once, every bed the session's tests ask for; removes them at the end."""
+    pool = Beds()
+    try:
+        wanted = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
+        for name, bed in (("bed", ONE_MANAGER), ("bed3", THREE_MANAGERS)):
+            if name in wanted:
+                pool.start(bed)
+        yield pool
+    finally:
+        pool.tear_down()  # an error here fails the session: something was left behind
+
+
+@pytest.fixture(scope="session")
+def bed(beds: Beds) -> Bed:
     """Three nodes: csmn-n1 the manager, csmn-n2 and csmn-n3 workers."""
-    b = _bring_up(Bed(prefix="csmn", net="10.99.0", state=STATE_ROOT / "multinode"))
-    try:
-        yield b
-    finally:
-        _tear_down(b)
+    return beds.get(ONE_MANAGER)
 
 
-@pytest.fixture(scope="module")
-def bed3() -> Iterator[Bed]:
+@pytest.fixture(scope="session")
+def bed3(beds: Beds) -> Bed:
     """Three managers: csm3-n1 (the leader at first), csm3-n2 and csm3-n3."""
-    b = _bring_up(Bed(prefix="csm3", net="10.99.1", state=STATE_ROOT / "multinode3", managers=3))
-    try:
-        yield b
-    finally:
-        _tear_down(b)
+    return beds.get(THREE_MANAGERS)
 
 
 @pytest.fixture
