@@ -212,7 +212,8 @@ class Beds:
                 pytest.fail(f"the multinode bed {bed.prefix} did not come up (multinode.sh up exited "
                             f"{proc.returncode}):\n{out}", pytrace=False)
             bed.numbers = list(range(1, bed.nodes + 1))
-            print(f"\nmultinode bed {bed.prefix}: up after {time.monotonic() - started:.1f} s")
+            said = [line for line in out.splitlines() if ": up: " in line]  # "multinode.sh: up: 3 nodes ... in 5 s"
+            print(f"\nmultinode bed {bed.prefix} ready after {time.monotonic() - started:.1f} s ({said[-1] if said else out})")
             self.ready[bed.prefix] = bed
         return bed
 
@@ -289,6 +290,12 @@ def write_compose(folder: Path, text: str, name: str = "compose.yml") -> Path:
 def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
     """The `error: ...` lines composeswarm wrote to stderr."""
     return [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+
+
+def say_outcome(what: str, proc: subprocess.CompletedProcess[str]) -> None:
+    """Print (pytest -s, or -rA) which of the allowed outcomes a test saw, with its last line."""
+    lines = proc.stderr.strip().splitlines()
+    print(f"\n{what}: exit {proc.returncode}: {lines[-1] if lines else ''}")
 
 
 def outcome_of(proc: subprocess.CompletedProcess[str]) -> str:

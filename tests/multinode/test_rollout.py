@@ -10,7 +10,9 @@ from datetime import datetime
 from pathlib import Path
 
 from composeswarm.dockerrules.timestamps import parse_time
-from tests.multinode.conftest import Bed, Json, error_lines, image_of, outcome_of, poll, update_state, write_compose
+from tests.multinode.conftest import (
+    Bed, Json, error_lines, image_of, outcome_of, poll, say_outcome, update_state, write_compose,
+)
 
 V1, V2 = "local/busybox:1", "local/busybox:2"
 
@@ -145,6 +147,7 @@ def test_a_worker_lost_during_a_rollout_is_named_and_a_rerun_converges(bed: Bed,
             proc.kill()
             proc.wait()
     elapsed = time.monotonic() - started
+    say_outcome("the wait with a worker lost", done)
     try:
         # the wait ends within its timeout (plus the time to read and report), with a clear outcome
         assert elapsed <= timeout + 15, (elapsed, outcome_of(done))
@@ -187,6 +190,7 @@ def test_the_manager_restarted_during_the_wait(bed: Bed, stack: str, tmp_path: P
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    say_outcome("the wait across a manager restart", done)
     assert "Traceback" not in done.stderr, outcome_of(done)
     if done.returncode == 0:
         assert f"{service}: converged" in done.stderr, outcome_of(done)

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from tests.integration.conftest import random_name
-from tests.multinode.conftest import Bed, error_lines, image_of, outcome_of, poll, update_state, write_compose
+from tests.multinode.conftest import Bed, error_lines, image_of, outcome_of, poll, say_outcome, update_state, write_compose
 
 
 def compose(tmp_path: Path, rev: int) -> Path:
@@ -53,6 +53,7 @@ def test_the_leader_stopped_during_a_deploy(bed3: Bed, tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    say_outcome("the deploy with the leader stopped", done)
     assert "Traceback" not in done.stderr, outcome_of(done)
     if done.returncode == 0:
         assert f"{service}: converged" in done.stderr, outcome_of(done)
