@@ -5,9 +5,10 @@ up-to-date tasks (the tasks of the current spec: swarm's own `_up-to-date` filte
 stack deploy --detach=false` uses too) and, while an update of one of them is in flight, paused or
 rolling back, all their tasks (failed tasks of a version swarm rolled back are no longer up to date,
 and their errors are what the user needs to see). Nodes are read once, and again when a task names
-a node not seen before or when they are `node_interval` seconds old, so that a node that goes down
-is seen (and named, with its tasks: a `NodeLost` event). Each snapshot is judged by `act.assess`; converged must still hold after
-`settle` seconds. Nothing here prints: progress goes to `on_event` as data (render.progress draws it).
+a node not seen before or when the last read is `node_interval` seconds old, so that a node that
+goes down is seen (and named with its tasks: a `NodeLost` event). Each snapshot is judged by
+`act.assess`; converged must still hold after `settle` seconds. Nothing here prints: progress goes
+to `on_event` as data (render.progress draws it).
 """
 
 from __future__ import annotations
