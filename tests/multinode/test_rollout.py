@@ -18,7 +18,13 @@ V1, V2 = "local/busybox:1", "local/busybox:2"
 
 
 def web(tmp_path: Path, image: str, replicas: int = 4) -> Path:
-    """One service of `replicas` tasks, updated one task at a time (no delay, 1 s monitor)."""
+    """One service of `replicas` tasks, updated one task at a time (no delay, 1 s monitor).
+
+    On the host network, not an overlay: these tests stop engines, and a dockerd 20.10 started again
+    can fail to join an overlay network it had ("error creating vxlan interface: file exists": the
+    vxlan device of its old sandbox still holds the VNI), which would make a rerun fail for a reason
+    that is not composeswarm's.
+    """
     return write_compose(tmp_path, f"""
 version: "3.8"
 services:
@@ -26,9 +32,12 @@ services:
     image: {image}
     init: true
     command: ["sleep", "1000000"]
+    networks: [hostnet]
     deploy:
       replicas: {replicas}
       update_config: {{parallelism: 1, delay: 0s, monitor: 1s}}
+networks:
+  hostnet: {{external: true, name: host}}
 """, name=f"{image.split(':')[1]}.yml")
 
 
@@ -169,7 +178,7 @@ def test_a_worker_lost_during_a_rollout_is_named_and_a_rerun_converges(bed: Bed,
     again = bed.deploy(stack, web(tmp_path, V2, replicas=3))
     assert again.returncode == 0, outcome_of(again)
     poll(30, 0.5, lambda: all_new_running(bed, service, replicas=3), f"{service}: 3 tasks of {V2} running")
-    assert update_state(bed, service) == "completed"
+    assert update_state(bed, service) in (None, "completed")  # a resumed paused update may leave no status
 
 
 def test_the_manager_restarted_during_the_wait(bed: Bed, stack: str, tmp_path: Path) -> None:
