@@ -204,8 +204,10 @@ def test_the_manager_restarted_during_the_wait(bed: Bed, stack: str, tmp_path: P
     if done.returncode == 0:
         assert f"{service}: converged" in done.stderr, outcome_of(done)
     else:
+        # "it reports that the outcome is unknown (exit 1, one line)"
         assert done.returncode == 1, outcome_of(done)
         assert len(error_lines(done)) == 1, outcome_of(done)
+        assert "unknown" in error_lines(done)[0], outcome_of(done)
     bed.wait_ready()
     poll(60, 0.5, lambda: update_state(bed, service) not in ("updating", "rollback_started"), "the update settled")
     again = bed.deploy(stack, web(tmp_path, V2, replicas=2))
