@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run the whole test suite from nothing: install composeswarm and its test extras into .venv, bring up
 # a local swarm with the test images (scripts/swarm-up.sh), install Debian's Pushgateway, run the pure
-# unit tests in a venv without the Docker SDK (scripts/test-nodocker.sh), then pytest. Exits with
+# unit tests in a venv without the Docker SDK (scripts/test-nodocker.sh), then pytest (tests/multinode
+# included: its fixture brings up the multi-node bed of scripts/multinode.sh once and removes it at the
+# end, failing the run if anything is left; it needs root, and fails with CI=true without it). Exits with
 # pytest's code, or with the no-docker step's when only that failed.
 #
 #   scripts/test.sh [PYTEST ARGS...]      e.g. scripts/test.sh tests/unit -x

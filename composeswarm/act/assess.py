@@ -83,6 +83,17 @@ class TaskFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeLost:
+    """A node that went down (or lost its manager) while it held live tasks of a watched service."""
+
+    service: str
+    node: str  # hostname when known, else the node ID
+    node_id: str
+    state: str  # the node's state as the manager sees it: down or disconnected
+    tasks: tuple[str, ...]  # the names of the tasks on it, as `_task_name` writes them
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """How the wait for one service ended."""
 
@@ -99,7 +110,7 @@ class Outcome:
         return self.state in FAILURES
 
 
-Event = Progress | TaskFailure | Outcome
+Event = Progress | TaskFailure | NodeLost | Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +175,10 @@ def assess(
     failures = tuple(
         _failure(name, t, nodes) for t in _by_creation(history) if _state(t) in _FAILED and _after(t, anchor)
     )
-    note = _note(name, live)
+    # what holds the service back: a task not yet running with an error, else tasks on a lost node
+    note = _note(name, live) or "; ".join(
+        f"node {lost.node} is {lost.state} with {', '.join(lost.tasks)}" for lost in lost_nodes(name, current, nodes)
+    )
     update = service.get("UpdateStatus") or {}
     state = update.get("State")
     message = update.get("Message") or ""
@@ -203,6 +217,27 @@ def assess(
     if desired is not None and done >= desired and state in (None, "completed"):
         return result("converged")
     return result("waiting")
+
+
+_LOST = ("down", "disconnected")
+
+
+def lost_nodes(service: str, tasks: Iterable[Json], nodes: Mapping[str, Json]) -> tuple[NodeLost, ...]:
+    """The lost nodes holding tasks of this service that had not stopped yet, each with those tasks."""
+    held: dict[str, list[str]] = {}
+    for task in sorted(tasks, key=lambda t: (int(t.get("Slot") or 0), str(t.get("NodeID", "")))):
+        node_id = str(task.get("NodeID") or "")
+        state = ((nodes.get(node_id) or {}).get("Status") or {}).get("State")
+        if state in _LOST and _RANK.get(_state(task), 99) < _TERMINAL:
+            names = held.setdefault(node_id, [])
+            if _task_name(service, task) not in names:  # an old and a new task of one slot: one name
+                names.append(_task_name(service, task))
+    out = []
+    for node_id, names in held.items():
+        node = nodes[node_id]
+        hostname = (node.get("Description") or {}).get("Hostname") or node_id
+        out.append(NodeLost(service, str(hostname), node_id, str(node["Status"]["State"]), tuple(names)))
+    return tuple(out)
 
 
 def _state(task: Json) -> str:

@@ -5,8 +5,10 @@ up-to-date tasks (the tasks of the current spec: swarm's own `_up-to-date` filte
 stack deploy --detach=false` uses too) and, while an update of one of them is in flight, paused or
 rolling back, all their tasks (failed tasks of a version swarm rolled back are no longer up to date,
 and their errors are what the user needs to see). Nodes are read once, and again when a task names
-a node not seen before. Each snapshot is judged by `act.assess`; converged must still hold after
-`settle` seconds. Nothing here prints: progress goes to `on_event` as data (render.progress draws it).
+a node not seen before or when the last read is `node_interval` seconds old, so that a node that
+goes down is seen (and named with its tasks: a `NodeLost` event). Each snapshot is judged by
+`act.assess`; converged must still hold after `settle` seconds. Nothing here prints: progress goes
+to `on_event` as data (render.progress draws it).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from composeswarm.act.assess import Event, Outcome, OutcomeState, Progress, assess
+from composeswarm.act.assess import Event, Outcome, OutcomeState, Progress, assess, lost_nodes
 from composeswarm.dockerrules.modes import mode_name
 from composeswarm.dockerrules.timestamps import parse_time
 from composeswarm.errors import EngineError, RolloutFailed, RolloutTimeout
@@ -50,6 +52,7 @@ class _Track:
     converged_since: float | None = None
     rollback_cause: str = ""
     seen_failures: set[str] = field(default_factory=set)
+    lost: set[str] = field(default_factory=set)  # IDs of the lost nodes already reported
     last: Progress | None = None
 
 
@@ -65,6 +68,7 @@ class Watcher:
         interval: float = 0.3,
         settle: float = 1.0,
         max_failures: int = 3,
+        node_interval: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -74,10 +78,12 @@ class Watcher:
         self.interval = interval
         self.settle = settle
         self.max_failures = max_failures
+        self.node_interval = node_interval
         self.clock = clock
         self.sleep = sleep
         self.polls = 0
         self._nodes: dict[str, Json] | None = None
+        self._nodes_read = 0.0
 
     def wait(self, service_ids: Sequence[str], deadline: float, *, unchanged: bool = False) -> dict[str, Outcome]:
         """Watch the services (all at once) until each is resolved or `deadline` (clock time) passes.
@@ -158,6 +164,11 @@ class Watcher:
                 if failure.task_id not in track.seen_failures:
                     track.seen_failures.add(failure.task_id)
                     self.on_event(failure)
+            lost = lost_nodes(track.name, [t for t in history if t.get("ServiceID") == sid], nodes)
+            for event in lost:
+                if event.node_id not in track.lost:
+                    self.on_event(event)
+            track.lost = {event.node_id for event in lost}  # a node back up and lost again is named again
             progress = Progress(
                 service=track.name,
                 service_id=sid,
@@ -183,8 +194,10 @@ class Watcher:
 
     def _nodes_for(self, tasks: Sequence[Json]) -> dict[str, Json]:
         wanted = {str(t.get("NodeID")) for t in tasks if t.get("NodeID")}
-        if self._nodes is None or not wanted <= set(self._nodes):
+        now = self.clock()
+        if self._nodes is None or not wanted <= set(self._nodes) or now - self._nodes_read >= self.node_interval:
             self._nodes = {str(n["ID"]): n for n in self.gateway.list_nodes()}
+            self._nodes_read = now
         return self._nodes
 
     def _resolve(self, track: _Track, outcomes: dict[str, Outcome], state: OutcomeState, reason: str) -> None:

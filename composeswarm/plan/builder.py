@@ -222,6 +222,11 @@ class _Builder:
                 )
             elif fields:
                 self.services.append(Change("service", name, "update", fields, send, current))
+            elif (current.get("UpdateStatus") or {}).get("State") in ("paused", "rollback_paused"):
+                # swarm resumes a paused update when the spec is sent again; docker stack deploy always sends it
+                what = "rollback" if current["UpdateStatus"]["State"] == "rollback_paused" else "update"
+                self.services.append(Change("service", name, "update", (), send, current,
+                                            reason=f"its {what} is paused: sent again to resume"))
             else:
                 self.unchanged.append(("service", name))
         for name in sorted(set(live_by_name) - desired_names):

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import IO, Any
 
-from composeswarm.act.assess import Event, Outcome, Progress, TaskFailure
+from composeswarm.act.assess import Event, NodeLost, Outcome, Progress, TaskFailure
 
 LABELS = {
     "converged": "converged",
@@ -49,6 +49,12 @@ def failure_text(failure: TaskFailure) -> str:
     """`cs_web: task cs_web.1 (ID) on vm failed: "task: non-zero exit (1)"`."""
     node = f" on {failure.node}" if failure.node else ""
     return f'{failure.service}: task {failure.task} ({failure.task_id}){node} {failure.state}: "{failure.error}"'
+
+
+def node_lost_text(lost: NodeLost) -> str:
+    """`cs_web: node n3 is down, with tasks cs_web.2, cs_web.4`."""
+    tasks = ", ".join(lost.tasks)
+    return f"{lost.service}: node {lost.node} is {lost.state}, with task{'s' if len(lost.tasks) > 1 else ''} {tasks}"
 
 
 def outcome_text(outcome: Outcome) -> str:
@@ -123,6 +129,8 @@ class ProgressRenderer:
                 self._print(line)
         elif isinstance(event, TaskFailure):
             self._print(failure_text(event))
+        elif isinstance(event, NodeLost):
+            self._print(node_lost_text(event))
         else:
             self.outcomes[event.service] = event
             if self.plain:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from composeswarm.act.assess import assess
+from composeswarm.act.assess import assess, lost_nodes
 from composeswarm.dockerrules.timestamps import parse_time
 from tests.support.fake_swarm import T0, node, service, task
 
@@ -54,8 +54,8 @@ BEFORE = "2026-11-29T09:59:59.5Z"  # a task from before the service last changed
             service("s_web", replicas=1),
             [task("s_web", 1, "running", node="n3")],
             None, None,
-            ("waiting", "", 0, 1, "running", ""),
-            id="replicated: tasks on a down node do not count",
+            ("waiting", "", 0, 1, "running", "node vm3 is down with s_web.1"),
+            id="replicated: tasks on a down node do not count, the node is named",
         ),
         pytest.param(
             service("s_m", replicas=2, restart="none"),
@@ -211,7 +211,7 @@ BEFORE = "2026-11-29T09:59:59.5Z"  # a task from before the service last changed
             service("s_g", mode="global"),
             [task("s_g", None, node="n1"), task("s_g", None, "starting", node="n2"), task("s_g", None, node="n3")],
             None, None,
-            ("waiting", "", 1, 2, "running", ""),
+            ("waiting", "", 1, 2, "running", "node vm3 is down with s_g.n3"),
             id="global: one task per live node",
         ),
         pytest.param(
@@ -319,3 +319,30 @@ def test_parse_time_orders_trimmed_fractions() -> None:
 def test_assess_a_finished_rollback_of_an_unchanged_service(unchanged: bool, verdict: str) -> None:
     svc = service("s_db", update_state="rollback_completed", update_message="rollback completed")
     assert assess(svc, [task("s_db")], [task("s_db")], NODES, unchanged=unchanged).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("tasks", "expected"),
+    [
+        pytest.param([task("s_web", 1, node="n1"), task("s_web", 2, node="n2")], [], id="every node up: none lost"),
+        pytest.param(
+            [task("s_web", 1, node="n1"), task("s_web", 4, node="n3"), task("s_web", 2, node="n3", desired="shutdown")],
+            [("vm3", "n3", "down", ("s_web.2", "s_web.4"))],
+            id="a down node with two tasks, by slot",
+        ),
+        pytest.param(
+            [task("s_web", 3, node="n3", desired="shutdown"), task("s_web", 3, "ready", "shutdown", node="n3")],
+            [("vm3", "n3", "down", ("s_web.3",))],
+            id="an old and a new task of one slot: named once",
+        ),
+        pytest.param(
+            [task("s_web", 2, "shutdown", "shutdown", node="n3"), task("s_web", 3, "failed", "shutdown", node="n3")],
+            [],
+            id="tasks that had stopped on the down node are not lost",
+        ),
+        pytest.param([task("s_web", None, node="n3")], [("vm3", "n3", "down", ("s_web.n3",))], id="global task"),
+    ],
+)
+def test_lost_nodes(tasks: list[Json], expected: list[tuple[str, str, str, tuple[str, ...]]]) -> None:
+    lost = lost_nodes("s_web", tasks, NODES)
+    assert [(n.node, n.node_id, n.state, n.tasks) for n in lost] == expected

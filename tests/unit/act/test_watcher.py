@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from composeswarm.errors import RolloutFailed, RolloutTimeout
-from composeswarm.act.assess import Event, Outcome, Progress, TaskFailure
+from composeswarm.act.assess import Event, NodeLost, Outcome, Progress, TaskFailure
 from composeswarm.act.watcher import Waiter, Watcher, raise_for
-from tests.support.fake_swarm import Clock, FakeSwarm, Snapshot, service, task
+from tests.support.fake_swarm import Clock, FakeSwarm, Snapshot, node, service, task
 
 PENDING = "no suitable node (scheduling constraints not satisfied on 1 node)"
 
@@ -184,3 +184,27 @@ def test_the_rollback_cause_is_kept_until_the_rollback_completes() -> None:
     clock = Clock()
     outcomes = watcher(gw, clock).wait(["id-s_web"], clock.now + 60)
     assert states(outcomes) == {"s_web": ("rolled_back", f'{cause} (s_web.1 failed: "task: non-zero exit (1)")')}
+
+
+def test_a_lost_node_is_named_once_with_its_tasks() -> None:
+    svc = service("s_web", replicas=2)
+    gw = FakeSwarm(
+        snapshots=[
+            Snapshot([svc], [task("s_web", 1, node="n1"), task("s_web", 2, node="n2")]),
+            Snapshot([svc], [task("s_web", 1, node="n1"), task("s_web", 2, node="n2", desired="shutdown"),
+                             task("s_web", 2, node="n1", created="2026-11-29T10:00:05Z")]),
+        ],
+        nodes=[node("n1", "vm1"), node("n2", "vm2", state="down")],
+    )
+    clock = Clock()
+    events: list[Event] = []
+    outcomes = watcher(gw, clock, events, settle=1.0, interval=0.5).wait(["id-s_web"], clock.now + 60)
+    assert [e for e in events if isinstance(e, NodeLost)] == [NodeLost("s_web", "vm2", "n2", "down", ("s_web.2",))]
+    assert states(outcomes) == {"s_web": ("converged", "2/2 running")}
+
+
+def test_nodes_are_read_again_after_node_interval() -> None:
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_web")], [task("s_web", state="starting")])])
+    clock = Clock()
+    watcher(gw, clock, settle=0, interval=1.0, node_interval=2.0).wait(["id-s_web"], clock.now + 5)
+    assert gw.calls.count("list nodes") == 3  # at 0, 2 and 4 s of the 5 s

@@ -116,6 +116,24 @@ def test_mode_change_is_a_replace() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        pytest.param("paused", "its update is paused: sent again to resume", id="paused"),
+        pytest.param("rollback_paused", "its rollback is paused: sent again to resume", id="rollback paused"),
+    ],
+)
+def test_a_paused_update_of_an_unchanged_service_is_sent_again(state: str, reason: str) -> None:
+    live = dict(stored(sent()), UpdateStatus={"State": state, "Message": "update paused due to failure"})
+    plan = make_plan(Desired(services={"st_web": sent()}), LiveStack("st", services=[live], networks=[NET]))
+    assert [(c.action, c.name, c.fields, c.reason) for c in plan.changes] == [("update", "st_web", (), reason)]
+
+
+def test_a_completed_update_plans_nothing() -> None:
+    live = dict(stored(sent()), UpdateStatus={"State": "completed", "Message": "update completed"})
+    assert make_plan(Desired(services={"st_web": sent()}), LiveStack("st", services=[live], networks=[NET])).changes == ()
+
+
 @pytest.mark.parametrize("prune", [pytest.param(False, id="kept"), pytest.param(True, id="pruned")])
 def test_service_not_in_file(prune: bool) -> None:
     live = LiveStack("st", services=[stored(sent("st_old"))])

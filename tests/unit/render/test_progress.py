@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from composeswarm.render.progress import ProgressRenderer, outcomes_json, report_lines
-from composeswarm.act.assess import Event, Outcome, Progress, TaskFailure
+from composeswarm.act.assess import Event, NodeLost, Outcome, Progress, TaskFailure
 
 NOON = datetime(2026, 11, 29, 12, 0, 5, tzinfo=timezone.utc)
 
@@ -57,6 +57,11 @@ FAILURE = TaskFailure("s_web", "s_web.1", "t1", "vm", "failed", "task: non-zero 
             [progress(0, None, name="s_g")],
             ["12:00:05 s_g: 0/? running"],
             id="global service before its tasks exist",
+        ),
+        pytest.param(
+            [NodeLost("s_web", "vm3", "n3", "down", ("s_web.2", "s_web.4")), NodeLost("s_g", "vm3", "n3", "down", ("s_g.n3",))],
+            ["12:00:05 s_web: node vm3 is down, with tasks s_web.2, s_web.4", "12:00:05 s_g: node vm3 is down, with task s_g.n3"],
+            id="a lost node and its tasks",
         ),
     ],
 )
