@@ -38,7 +38,7 @@ _TERMINAL = _RANK["complete"]  # this rank and above: the task will not run agai
 _FAILED = ("failed", "rejected")
 
 OutcomeState = Literal[
-    "converged", "rolled_back", "paused", "failing", "removed", "timed_out", "interrupted", "abandoned"
+    "converged", "rolled_back", "paused", "failing", "removed", "timed_out", "interrupted", "abandoned", "unknown"
 ]
 FAILURES: tuple[OutcomeState, ...] = ("rolled_back", "paused", "failing", "removed")
 Verdict = Literal["waiting", "converged", "rolled_back", "paused", "failing"]
@@ -99,7 +99,32 @@ class Outcome:
         return self.state in FAILURES
 
 
-Event = Progress | TaskFailure | Outcome
+@dataclass(frozen=True, slots=True)
+class FailureLogs:
+    """The last lines of the log of the task a failed service is judged by (masked), or why none."""
+
+    service: str
+    task: str
+    task_id: str
+    lines: tuple[str, ...]
+    error: str = ""  # the log could not be read: why
+
+
+@dataclass(frozen=True, slots=True)
+class EngineLost:
+    """The engine stopped answering during the wait; the wait goes on until it answers or the time is up."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineBack:
+    """The engine answers again after `away` seconds."""
+
+    away: float
+
+
+Event = Progress | TaskFailure | Outcome | FailureLogs | EngineLost | EngineBack
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +215,9 @@ def assess(
         # swarm's updater judges failures of tasks it is rolling out; let it pause or roll back
         return result("waiting")
     current_failures = [t for t in _by_creation(live) if _state(t) in _FAILED and _after(t, anchor)]
-    exhausted = _exhausted(spec, current_failures, restart)
+    exhausted = _exhausted(spec, current_failures, restart) or (
+        "" if mode.endswith("job") else _dead_slot(spec, [t for t in live if _after(t, anchor)], restart, by_node=mode == "global")
+    )
     if exhausted:
         return result("failing", exhausted)
     if len(current_failures) >= max_failures:
@@ -242,8 +269,10 @@ def _exhausted(spec: Json, failed: Sequence[Json], restart: str) -> str:
         return ""
     if restart == "none":
         return f"task {_task_name(spec.get('Name', ''), failed[-1])} failed with {_quoted(failed[-1])} (restart condition none)"
-    attempts = int((spec.get("TaskTemplate", {}).get("RestartPolicy") or {}).get("MaxAttempts") or 0)
-    if restart == "on-failure" and attempts > 0:
+    policy = spec.get("TaskTemplate", {}).get("RestartPolicy") or {}
+    attempts = int(policy.get("MaxAttempts") or 0)
+    # counting holds without a window only: with one, swarm counts the restarts inside it (_dead_slot)
+    if restart in ("on-failure", "any") and attempts > 0 and not policy.get("Window"):
         per_slot: dict[str, int] = {}
         for task in failed:
             key = str(task.get("Slot", task.get("NodeID", "")))
@@ -251,8 +280,37 @@ def _exhausted(spec: Json, failed: Sequence[Json], restart: str) -> str:
             if per_slot[key] > attempts:
                 return (
                     f"task {_task_name(spec.get('Name', ''), task)} failed {per_slot[key]} times, "
-                    f"the last one with {_quoted(task)} (restart max_attempts {attempts})"
+                    f"the last one with {_quoted(task)}, and swarm starts no other (restart max_attempts {attempts})"
                 )
+    return ""
+
+
+def _dead_slot(spec: Json, live: Sequence[Json], restart: str, *, by_node: bool) -> str:
+    """A slot swarm will start no task in again, when the restart policy limits the attempts ('' if none).
+
+    Swarm decides in one transaction: the failed task's desired state becomes shutdown and, when the
+    policy allows another attempt, a replacement task is created. So a slot whose newest task failed
+    and is desired shut down, with no task that may still run, is one swarm gave up on. This holds
+    with a restart window too, where counting failures cannot tell.
+    """
+    policy = spec.get("TaskTemplate", {}).get("RestartPolicy") or {}
+    attempts = int(policy.get("MaxAttempts") or 0)
+    if restart == "none" or attempts <= 0:
+        return ""
+    slots: dict[str, list[Json]] = {}
+    for task in _by_creation(live):
+        slots.setdefault(str(task.get("NodeID", "")) if by_node else str(task.get("Slot", 0)), []).append(task)
+    for tasks in slots.values():
+        newest = tasks[-1]
+        may_run = any(_RANK.get(str(t.get("DesiredState")), 99) <= _RANK["running"] for t in tasks)
+        if may_run or _state(newest) not in _FAILED or newest.get("DesiredState") != "shutdown":
+            continue
+        failed = sum(1 for t in tasks if _state(t) in _FAILED)
+        times = "once" if failed == 1 else f"{failed} times"
+        return (
+            f"task {_task_name(spec.get('Name', ''), newest)} failed {times}, the last one with {_quoted(newest)}, "
+            f"and swarm starts no other (restart max_attempts {attempts})"
+        )
     return ""
 
 
