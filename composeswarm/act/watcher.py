@@ -175,6 +175,8 @@ class Watcher:
         ids = [sid for sid in open_ids if sid in services]
         if not ids:
             return
+        for sid in ids:  # named before the next reads: an engine gone after this one leaves names to report
+            tracks[sid].name = services[sid].get("Spec", {}).get("Name", sid)
         try:
             current = self.gateway.list_tasks({"service": ids, "_up-to-date": ["true"]})
             # Outside updates every task of this rollout is up to date: one task list is enough.
@@ -188,7 +190,6 @@ class Watcher:
         now = self.clock()
         for sid in ids:
             service, track = services[sid], tracks[sid]
-            track.name = service.get("Spec", {}).get("Name", sid)
             if track.anchor is None:
                 track.anchor = _anchor(service)
             update = service.get("UpdateStatus") or {}

@@ -306,3 +306,11 @@ def test_a_new_service_counts_failures_from_its_creation() -> None:
     outcomes = watcher(gw, clock, events, failure_logs=0).wait(["id-s_app"], clock.now + 60)
     assert states(outcomes)["s_app"][0] == "failing"
     assert [e.task_id for e in events if isinstance(e, TaskFailure)] == ["t1", "t2"]
+
+
+def test_an_engine_gone_between_the_reads_of_a_poll_leaves_the_names() -> None:
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_w")], [task("s_w", state="starting")])],
+                   refuse={"list tasks service=id-s_w up-to-date": EngineUnreachable(AWAY)})
+    clock = Clock()
+    outcomes = watcher(gw, clock).wait(["id-s_w"], clock.now + 3)
+    assert list(outcomes) == ["s_w"] and outcomes["s_w"].state == "unknown"
