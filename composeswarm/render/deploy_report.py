@@ -58,8 +58,8 @@ def deploy_json(
     error: str | None = None,
     failure_logs: Sequence[FailureLogs] = (),
 ) -> str:
-    """One JSON document: {"stack", "applied": [{kind, name, action, id}], "warnings", "rollout",
-    "failure_logs"[, "error"]} (docs/deploy-json.md).
+    """One JSON document: {"stack", "applied": [{kind, name, action, id}], "warnings", "rollout"[,
+    "failure_logs"][, "error"]} (docs/deploy-json.md).
 
     `rollout` is each watched service's outcome (render.progress.outcomes_json); `error` is the
     message of a rollout that failed, timed out or ended unknown (exit 3, 4 or 1): the calls made are
@@ -73,8 +73,9 @@ def deploy_json(
         "applied": [_step_json(s) for s in steps],
         "warnings": [str(w) for w in result.load_warnings] + list(result.warnings) + _placement_warnings(result),
         "rollout": outcomes_json(rollout),
-        "failure_logs": {logs.service: list(logs.lines) for logs in failure_logs},
     }
+    if failure_logs:  # only when a service failed: the document of a deploy that went well is unchanged
+        doc["failure_logs"] = {logs.service: list(logs.lines) for logs in failure_logs}
     if error is not None:
         doc["error"] = error
     return json.dumps(doc, indent=2) + "\n"

@@ -84,7 +84,7 @@ LOGS = FailureLogs("s_web", "s_web.1", "t1", ("starting", "FATAL: config missing
 @pytest.mark.parametrize(
     ("rollout", "error", "logs", "extra"),
     [
-        pytest.param((), None, (), {"rollout": [], "failure_logs": {}}, id="detached: nothing watched"),
+        pytest.param((), None, (), {"rollout": []}, id="detached: nothing watched: no failure_logs"),
         pytest.param((ROLLED_BACK,), "rollout failed: s_web: update rolled back", (LOGS,),
                      {"rollout": [ROLLED_BACK_JSON], "error": "rollout failed: s_web: update rolled back",
                       "failure_logs": {"s_web": ["starting", "FATAL: config missing DB_URL"]}},
