@@ -215,3 +215,38 @@ def test_a_write_that_fails_is_never_sent_again(fault_proxy: FaultProxy, stack_n
     assert proc.returncode == 1, said(proc)
     assert [str(c) for c in fault_proxy.calls_of("POST", r"^/services/create$")] == ["POST /services/create 500"]
     assert f"error: create service {stack_name}_web: injected by the fault proxy\n" in proc.stderr, said(proc)
+
+
+UPDATED = """\
+version: "3.8"
+services:
+  web:
+    image: local/busybox:1
+    init: true
+    stop_grace_period: 1s
+    command: %s
+    deploy:
+      update_config: {parallelism: 1, monitor: 3s, failure_action: %s}
+"""
+
+
+@pytest.mark.parametrize(
+    ("action", "verdict"),
+    [pytest.param("rollback", "update rolled back", id="rolled back"), pytest.param("pause", "update paused", id="paused")],
+)
+def test_an_update_that_fails_shows_the_log_of_the_task_swarm_names(
+    stack_name: str, tmp_path: Path, action: str, verdict: str
+) -> None:
+    files(tmp_path, UPDATED % ('["sleep", "100000"]', action))
+    first = cs("deploy", "--resolve-image", "never", "--timeout", "60", "-f", "stack.yml", stack_name, cwd=tmp_path)
+    assert first.returncode == 0, said(first)
+    files(tmp_path, UPDATED % ("[\"sh\", \"-c\", \"echo 'boom: bad config'; sleep 1; exit 1\"]", action))
+    proc = cs("deploy", "--resolve-image", "never", "--timeout", "60", "-f", "stack.yml", stack_name, cwd=tmp_path)
+    assert proc.returncode == 3, said(proc)
+    web = f"{stack_name}_web"
+    last = proc.stderr.splitlines()[-1]
+    named = re.search(rf"error: rollout failed: {web}: {verdict}\b.* of task (\w+) \(", last)
+    assert named is not None, said(proc)
+    # the log shown is that of the task swarm's message names
+    assert f"{web}: the last line of the log of task {web}.1 ({named.group(1)}):\n" in proc.stderr, said(proc)
+    assert "  | boom: bad config\n" in proc.stderr, said(proc)
