@@ -244,9 +244,11 @@ def test_an_update_that_fails_shows_the_log_of_the_task_swarm_names(
     proc = cs("deploy", "--resolve-image", "never", "--timeout", "60", "-f", "stack.yml", stack_name, cwd=tmp_path)
     assert proc.returncode == 3, said(proc)
     web = f"{stack_name}_web"
-    last = proc.stderr.splitlines()[-1]
-    named = re.search(rf"error: rollout failed: {web}: {verdict}\b.* of task (\w+) \(", last)
-    assert named is not None, said(proc)
-    # the log shown is that of the task swarm's message names
-    assert f"{web}: the last line of the log of task {web}.1 ({named.group(1)}):\n" in proc.stderr, said(proc)
+    assert proc.stderr.splitlines()[-1].startswith(f"error: rollout failed: {web}: {verdict}"), said(proc)
+    shown = re.search(rf"^\S+ {web}: the last line of the log of task {web}\.1 \((\w+)\):$", proc.stderr, re.MULTILINE)
+    failed = re.findall(rf"^\S+ {web}: task {web}\.1 \((\w+)\) on \S+ failed: ", proc.stderr, re.MULTILINE)
+    assert shown is not None and shown.group(1) in failed, said(proc)
+    # the task swarm's message names (when the watch saw it), else the last that failed
+    named = re.search(r" of task (\w+)", proc.stderr.splitlines()[-1])
+    assert shown.group(1) == (named.group(1) if named else failed[-1]), said(proc)
     assert "  | boom: bad config\n" in proc.stderr, said(proc)
