@@ -57,6 +57,11 @@ def shorten(text: str, limit: int = MAX_QUOTED) -> str:
     return text[:head] + ELLIPSIS + text[-_KEEP_TAIL:]
 
 
+def escape_unsafe(text: str) -> str:
+    """`text` with control, bidi and zero-width characters escaped (nothing cut)."""
+    return _UNSAFE.sub(_escape_char, text)
+
+
 def safe_text(text: str) -> str:
     """One readable, harmless line: long quoted spans shortened, control and bidi characters escaped."""
     if len(text) > MAX_QUOTED:
@@ -133,6 +138,10 @@ class EngineError(ComposeSwarmError):
         self.status = status
 
 
+class EngineUnreachable(EngineError):
+    """The engine could not be reached (no socket, refused, dropped, no answer in time): maybe only for now."""
+
+
 @dataclass
 class PartialDeployError(ComposeSwarmError):
     """A deploy failed half-way: what was applied and what was not."""
@@ -155,3 +164,7 @@ class RolloutTimeout(ComposeSwarmError):
     """The wait for convergence passed --timeout."""
 
     exit_code = EXIT_TIMEOUT
+
+
+class RolloutUnknown(ComposeSwarmError):
+    """The engine stayed unreachable until --timeout: how the rollout ended is not known (exit 1)."""

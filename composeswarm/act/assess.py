@@ -6,8 +6,7 @@ none, or a dependency asked to complete), and no update in flight (UpdateStatus 
 completed). Swarm reports a task with a healthcheck `running` only once the check passed (it stays
 `starting` until then), so `service_healthy` asks nothing more. Failed: the update paused, swarm
 rolled it back (failure_action: rollback counts as a failure: the file's version is not what runs),
-or tasks of the current version keep failing. The types here are what the watcher hands to
-`on_event` and what render.progress draws.
+or tasks of the current version keep failing. The event types live in `act.events`.
 """
 
 from __future__ import annotations
@@ -19,6 +18,11 @@ from typing import Any, Literal
 
 from composeswarm.dockerrules.modes import mode_name
 from composeswarm.dockerrules.timestamps import parse_time
+from composeswarm.act.events import (
+    NodeLost,
+    TaskFailure,
+    Verdict,
+)
 from composeswarm.load.dependson import Condition
 
 Json = dict[str, Any]
@@ -36,82 +40,6 @@ _RANK = {
 }
 _TERMINAL = _RANK["complete"]  # this rank and above: the task will not run again
 _FAILED = ("failed", "rejected")
-
-OutcomeState = Literal[
-    "converged", "rolled_back", "paused", "failing", "removed", "timed_out", "interrupted", "abandoned"
-]
-FAILURES: tuple[OutcomeState, ...] = ("rolled_back", "paused", "failing", "removed")
-Verdict = Literal["waiting", "converged", "rolled_back", "paused", "failing"]
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """Where one service stands at one poll."""
-
-    service: str
-    service_id: str
-    mode: str  # replicated, global, replicated-job, global-job
-    done: int  # tasks running (or complete, when unit is "complete")
-    desired: int | None  # None while a global service has no tasks yet
-    unit: Literal["running", "complete"]
-    update_state: str | None  # UpdateStatus.State, None when no update ran
-    note: str  # what it waits for ('' when nothing to say)
-    elapsed: float  # seconds since the watch of this service started
-
-    def summary(self, spaced: bool = False) -> str:
-        """`2/4 running, update updating; <note>` (`spaced`: the update state in words, `rollback started`)."""
-        desired = "?" if self.desired is None else str(self.desired)
-        text = f"{self.done}/{desired} {self.unit}"
-        if self.update_state:
-            text += f", update {self.update_state.replace('_', ' ') if spaced else self.update_state}"
-        if self.note:
-            text += f"; {self.note}"
-        return text
-
-
-@dataclass(frozen=True, slots=True)
-class TaskFailure:
-    """One task that failed or was rejected, as `docker service ps --no-trunc` shows it."""
-
-    service: str
-    task: str  # the task name docker shows: <service>.<slot> or <service>.<node ID>
-    task_id: str
-    node: str  # hostname when known, else the node ID ('' when never scheduled)
-    state: str
-    error: str
-    timestamp: str
-
-
-@dataclass(frozen=True, slots=True)
-class NodeLost:
-    """A node that went down (or lost its manager) while it held live tasks of a watched service."""
-
-    service: str
-    node: str  # hostname when known, else the node ID
-    node_id: str
-    state: str  # the node's state as the manager sees it: down or disconnected
-    tasks: tuple[str, ...]  # the names of the tasks on it, as `_task_name` writes them
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How the wait for one service ended."""
-
-    service: str
-    service_id: str
-    state: OutcomeState
-    reason: str
-    elapsed: float
-    progress: Progress | None = None
-
-    @property
-    def failed(self) -> bool:
-        """True for the outcomes that make a deploy fail with exit 3."""
-        return self.state in FAILURES
-
-
-Event = Progress | TaskFailure | NodeLost | Outcome
-
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
@@ -204,7 +132,9 @@ def assess(
         # swarm's updater judges failures of tasks it is rolling out; let it pause or roll back
         return result("waiting")
     current_failures = [t for t in _by_creation(live) if _state(t) in _FAILED and _after(t, anchor)]
-    exhausted = _exhausted(spec, current_failures, restart)
+    exhausted = _exhausted(spec, current_failures, restart) or (
+        "" if mode.endswith("job") else _dead_slot(spec, [t for t in live if _after(t, anchor)], restart, by_node=mode == "global")
+    )
     if exhausted:
         return result("failing", exhausted)
     if len(current_failures) >= max_failures:
@@ -277,8 +207,10 @@ def _exhausted(spec: Json, failed: Sequence[Json], restart: str) -> str:
         return ""
     if restart == "none":
         return f"task {_task_name(spec.get('Name', ''), failed[-1])} failed with {_quoted(failed[-1])} (restart condition none)"
-    attempts = int((spec.get("TaskTemplate", {}).get("RestartPolicy") or {}).get("MaxAttempts") or 0)
-    if restart == "on-failure" and attempts > 0:
+    policy = spec.get("TaskTemplate", {}).get("RestartPolicy") or {}
+    attempts = int(policy.get("MaxAttempts") or 0)
+    # counting holds without a window only: with one, swarm counts the restarts inside it (_dead_slot)
+    if restart in ("on-failure", "any") and attempts > 0 and not policy.get("Window"):
         per_slot: dict[str, int] = {}
         for task in failed:
             key = str(task.get("Slot", task.get("NodeID", "")))
@@ -286,8 +218,37 @@ def _exhausted(spec: Json, failed: Sequence[Json], restart: str) -> str:
             if per_slot[key] > attempts:
                 return (
                     f"task {_task_name(spec.get('Name', ''), task)} failed {per_slot[key]} times, "
-                    f"the last one with {_quoted(task)} (restart max_attempts {attempts})"
+                    f"the last one with {_quoted(task)}, and swarm starts no other (restart max_attempts {attempts})"
                 )
+    return ""
+
+
+def _dead_slot(spec: Json, live: Sequence[Json], restart: str, *, by_node: bool) -> str:
+    """A slot swarm will start no task in again, when the restart policy limits the attempts ('' if none).
+
+    Swarm decides in one transaction: the failed task's desired state becomes shutdown and, when the
+    policy allows another attempt, a replacement task is created. So a slot whose newest task failed
+    and is desired shut down, with no task that may still run, is one swarm gave up on. This holds
+    with a restart window too, where counting failures cannot tell.
+    """
+    policy = spec.get("TaskTemplate", {}).get("RestartPolicy") or {}
+    attempts = int(policy.get("MaxAttempts") or 0)
+    if restart == "none" or attempts <= 0:
+        return ""
+    slots: dict[str, list[Json]] = {}
+    for task in _by_creation(live):
+        slots.setdefault(str(task.get("NodeID", "")) if by_node else str(task.get("Slot", 0)), []).append(task)
+    for tasks in slots.values():
+        newest = tasks[-1]
+        may_run = any(_RANK.get(str(t.get("DesiredState")), 99) <= _RANK["running"] for t in tasks)
+        if may_run or _state(newest) not in _FAILED or newest.get("DesiredState") != "shutdown":
+            continue
+        failed = sum(1 for t in tasks if _state(t) in _FAILED)
+        times = "once" if failed == 1 else f"{failed} times"
+        return (
+            f"task {_task_name(spec.get('Name', ''), newest)} failed {times}, the last one with {_quoted(newest)}, "
+            f"and swarm starts no other (restart max_attempts {attempts})"
+        )
     return ""
 
 

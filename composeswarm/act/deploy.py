@@ -81,6 +81,13 @@ class Deployment:
     order: Order  # depends_on waves and conditions, read from the files loaded here (once: stdin too)
     result: DeployResult
     replan: Replan | None = None  # one service planned again against a fresh read (an update out of sequence)
+    masked: tuple[str, ...] = ()  # secret contents and credential-like values: never shown in task logs
+
+    def mask(self, text: str) -> str:
+        """`text` (a task's log line) with the secret and credential-like values masked."""
+        from composeswarm.plan.sensitive import mask_text
+
+        return mask_text(text, self.masked)
 
 
 def prepare(
@@ -103,6 +110,7 @@ def prepare(
     from composeswarm.plan.waves import make_order
     from composeswarm.plan.builder import make_plan
     from composeswarm.plan.placement import check_placement
+    from composeswarm.plan.sensitive import sensitive_values
 
     started = time.monotonic()
     check_stack_name(opts.stack)
@@ -144,7 +152,8 @@ def prepare(
         lock_held=lock_held,
     )
     replan = replanner(desired, live, prune=opts.prune, network_names=network_names)
-    return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result, replan=replan)
+    return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result, replan=replan,
+                      masked=sensitive_values(desired))
 
 
 def replanner(desired: DesiredStack, live: LiveStack, *, prune: bool, network_names: Mapping[str, str]) -> Replan:

@@ -290,14 +290,24 @@ def hold_lock(gateway: LockGateway, stack: str, opts: LockOptions, **kwargs: Any
                 pass  # a refresh that fails is tried again; the bound leaves room for several
 
     thread = threading.Thread(target=refresher, name=f"lock-{stack}", daemon=True)
+    failed = False
     try:
         thread.start()
         yield lock
+    except BaseException:
+        failed = True
+        raise
     finally:
         stop.set()
         if thread.is_alive():
             thread.join(timeout=5)
-        lock.release()
+        try:
+            lock.release()
+        except EngineError:
+            # the block's own error says more (an engine gone away): a lock left behind is taken
+            # over, by a rerun on this host at once (its pid is gone), elsewhere after STALE_AFTER
+            if not failed:
+                raise
 
 
 def unlock(gateway: LockGateway, stack: str) -> Holder:

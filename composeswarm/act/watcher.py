@@ -9,6 +9,11 @@ a node not seen before or when the last read is `node_interval` seconds old, so 
 goes down is seen (and named with its tasks: a `NodeLost` event). Each snapshot is judged by
 `act.assess`; converged must still hold after `settle` seconds. Nothing here prints: progress goes
 to `on_event` as data (render.progress draws it).
+
+An engine that stops answering (restarting, a dropped connection, a leader election's 5xx) does not end
+the wait: the reads are tried again (engine.retry), then the polls go on, slower, until it answers or
+the deadline passes; then the outcome is "unknown" (RolloutUnknown, exit 1). A service that failed
+gets the last lines of its failed task's log (`failure_logs`, masked by `mask`) as a FailureLogs event.
 """
 
 from __future__ import annotations
@@ -16,13 +21,39 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from composeswarm.act.assess import Event, Outcome, OutcomeState, Progress, assess, lost_nodes
+from composeswarm.act.assess import Assessment, assess, lost_nodes
+
+from composeswarm.act.events import (
+
+    EngineBack,
+
+    EngineLost,
+
+    Event,
+
+    FailureLogs,
+
+    Outcome,
+
+    OutcomeState,
+
+    Progress,
+
+    TaskFailure,
+
+)
 from composeswarm.dockerrules.modes import mode_name
 from composeswarm.dockerrules.timestamps import parse_time
-from composeswarm.errors import EngineError, RolloutFailed, RolloutTimeout
+from composeswarm.engine.retry import transient
+from composeswarm.errors import (
+    EngineError,
+    RolloutFailed,
+    RolloutTimeout,
+    RolloutUnknown,
+)
 from composeswarm.load.dependson import Condition
 
 Json = dict[str, Any]
@@ -37,6 +68,10 @@ class Gateway(Protocol):
 
     def list_nodes(self) -> list[Json]: ...
 
+    def task_log_lines(self, ident: str, tail: int) -> list[str]: ...
+
+_ALLOCATOR_SLACK = timedelta(seconds=1)
+LOST_POLL_CAP = 2.0  # seconds between polls, at most, while the engine does not answer
 
 
 # --- the loop ------------------------------------------------------------------------------------------
@@ -69,6 +104,8 @@ class Watcher:
         settle: float = 1.0,
         max_failures: int = 3,
         node_interval: float = 2.0,
+        failure_logs: int = 20,
+        mask: Callable[[str], str] = lambda text: text,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -81,6 +118,8 @@ class Watcher:
         self.node_interval = node_interval
         self.clock = clock
         self.sleep = sleep
+        self.failure_logs = failure_logs
+        self.mask = mask
         self.polls = 0
         self._nodes: dict[str, Json] | None = None
         self._nodes_read = 0.0
@@ -98,9 +137,32 @@ class Watcher:
             for sid in dict.fromkeys(service_ids)
         }
         outcomes: dict[str, Outcome] = {}
+        lost: tuple[float, str] | None = None  # since when the engine has not answered, and why
+        misses = 0
         try:
             while True:
-                self._poll(tracks, outcomes)
+                try:
+                    self._poll(tracks, outcomes)
+                except EngineError as exc:
+                    if not transient(exc):
+                        raise
+                    if lost is None:
+                        lost = (self.clock(), str(exc))
+                        self.on_event(EngineLost(str(exc)))
+                    else:
+                        lost = (lost[0], str(exc))
+                    misses += 1
+                    now = self.clock()
+                    if now >= deadline:
+                        reason = f"{lost[1]}, for the last {now - lost[0]:.0f} s"
+                        for sid in [s for s in tracks if s not in outcomes]:
+                            self._resolve(tracks[sid], outcomes, "unknown", reason)
+                        break
+                    self.sleep(max(0.0, min(LOST_POLL_CAP, self.interval * 2**misses, deadline - now)))
+                    continue
+                if lost is not None:
+                    self.on_event(EngineBack(self.clock() - lost[0]))
+                    lost, misses = None, 0
                 if any(o.failed for o in outcomes.values()):
                     for sid in [s for s in tracks if s not in outcomes]:
                         self._resolve(tracks[sid], outcomes, "abandoned", "not waited for: another service failed")
@@ -128,6 +190,8 @@ class Watcher:
         ids = [sid for sid in open_ids if sid in services]
         if not ids:
             return
+        for sid in ids:  # named before the next reads: an engine gone after this one leaves names to report
+            tracks[sid].name = services[sid].get("Spec", {}).get("Name", sid)
         try:
             current = self.gateway.list_tasks({"service": ids, "_up-to-date": ["true"]})
             # Outside updates every task of this rollout is up to date: one task list is enough.
@@ -141,11 +205,8 @@ class Watcher:
         now = self.clock()
         for sid in ids:
             service, track = services[sid], tracks[sid]
-            track.name = service.get("Spec", {}).get("Name", sid)
             if track.anchor is None:
-                # Failures before this update are not this rollout's: count tasks created since the
-                # service last changed (UpdatedAt, read right after the create or update call).
-                track.anchor = parse_time(str(service.get("UpdatedAt") or service.get("CreatedAt") or ""))
+                track.anchor = _anchor(service)
             update = service.get("UpdateStatus") or {}
             if update.get("State") == "rollback_started" and update.get("Message"):
                 track.rollback_cause = str(update["Message"])
@@ -190,7 +251,20 @@ class Watcher:
             else:
                 track.converged_since = None
                 if verdict.verdict != "waiting":
+                    self._failure_logs(track.name, verdict)
                     self._resolve(track, outcomes, verdict.verdict, verdict.reason)
+
+    def _failure_logs(self, name: str, verdict: Assessment) -> None:
+        """The last lines of the log of the task the failure is judged by, masked, as an event."""
+        task = _judged_by(verdict)
+        if self.failure_logs <= 0 or task is None:
+            return
+        try:
+            lines = self.gateway.task_log_lines(task.task_id, self.failure_logs)
+        except EngineError as exc:
+            self.on_event(FailureLogs(name, task.task, task.task_id, (), error=self.mask(str(exc))))
+            return
+        self.on_event(FailureLogs(name, task.task, task.task_id, tuple(self.mask(line) for line in lines)))
 
     def _nodes_for(self, tasks: Sequence[Json]) -> dict[str, Json]:
         wanted = {str(t.get("NodeID")) for t in tasks if t.get("NodeID")}
@@ -206,6 +280,27 @@ class Watcher:
         outcome = Outcome(track.name or track.service_id, track.service_id, state, reason, elapsed, progress)
         outcomes[track.service_id] = outcome
         self.on_event(outcome)
+
+
+def _judged_by(verdict: Assessment) -> TaskFailure | None:
+    """The failed task the reason names (by ID or by task name), else the last one that failed."""
+    for failure in reversed(verdict.failures):
+        if failure.task_id in verdict.reason or f"task {failure.task} " in verdict.reason:
+            return failure
+    return verdict.failures[-1] if verdict.failures else None
+
+
+def _anchor(service: Json) -> datetime | None:
+    """Since when failed tasks are this rollout's: the service's creation, or its last update.
+
+    Failures before an update are not this rollout's. Swarm's allocator writes the service again just
+    after its first tasks are made (UpdatedAt moves by a few milliseconds), so a service never
+    updated (no PreviousSpec) counts from its creation, an updated one from a little before UpdatedAt.
+    """
+    if not service.get("PreviousSpec"):
+        return parse_time(str(service.get("CreatedAt") or service.get("UpdatedAt") or ""))
+    updated = parse_time(str(service.get("UpdatedAt") or ""))
+    return updated - _ALLOCATOR_SLACK if updated is not None else None
 
 
 def _update_state(service: Json) -> str | None:
@@ -248,11 +343,18 @@ class Waiter:
 
 
 def raise_for(outcomes: Iterable[Outcome], timeout: float) -> None:
-    """RolloutFailed when any service failed (exit 3), else RolloutTimeout when any timed out (exit 4)."""
+    """RolloutFailed when any service failed (exit 3), else RolloutUnknown when the engine stayed away
+    until the deadline (exit 1), else RolloutTimeout when any timed out (exit 4)."""
     outcomes = list(outcomes)
     failed = [o for o in outcomes if o.failed]
     if failed:
         raise RolloutFailed("rollout failed: " + "; ".join(f"{o.service}: {o.reason}" for o in failed))
+    unknown = [o for o in outcomes if o.state == "unknown"]
+    if unknown:
+        raise RolloutUnknown(
+            f"the outcome of the rollout is unknown after {timeout:g} s ({unknown[0].reason}); "
+            "run the same command again to converge"
+        )
     late = [o for o in outcomes if o.state == "timed_out"]
     if late:
         raise RolloutTimeout(

@@ -32,6 +32,7 @@ def deploy_cmd(
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once the calls are made and wait for nothing, as docker "
                                          "stack deploy does (depends_on still orders the creations, wave by wave).")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the changed services to converge (then exit 4).")] = 300,
+    failure_logs: Annotated[int, typer.Option("--failure-logs", metavar="N", min=0, help="On a failed rollout, print the last N lines of the failed task's log (0: none; secrets masked).")] = 20,
     # the old name of --detach, kept so scripts that use it go on working
     no_wait: Annotated[bool, typer.Option("--no-wait", hidden=True, help="Deprecated alias of --detach.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")] = False,
@@ -71,7 +72,7 @@ def deploy_cmd(
         with metrics.recording(report) if metrics is not None else contextlib.nullcontext():
             result = deploy(
                 opts, connect=lambda: metrics.connected(connect(context)) if metrics else connect(context),
-                watch=functools.partial(_watch, report, timeout),
+                watch=functools.partial(_watch, report, timeout, failure_logs),
                 on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,
                 lock=lock_options(lock_timeout, timeout),
             )
@@ -81,12 +82,13 @@ def deploy_cmd(
     raise typer.Exit(exit_code(body, report.failed))
 
 
-def _watch(report: DeployReport, timeout: float, deployment: Deployment) -> tuple[Waiter, ProgressRenderer]:
+def _watch(report: DeployReport, timeout: float, failure_logs: int, deployment: Deployment) -> tuple[Waiter, ProgressRenderer]:
     """How a deploy waits (the rollout helper): each wave watched until converged, failed or --timeout."""
     from composeswarm.act.watcher import Waiter, Watcher
 
     view = report.watching(deployment.order.waves)
-    watcher = Watcher(deployment.engine, conditions=deployment.order.conditions, on_event=view)
+    watcher = Watcher(deployment.engine, conditions=deployment.order.conditions, on_event=view,
+                      failure_logs=failure_logs, mask=deployment.mask)
     return Waiter(watcher, timeout), view
 
 

@@ -1,3 +1,4 @@
 """The only package that imports the Docker SDK: the gateway (`gateway`), endpoints and contexts
-(`endpoints`), and the live-state types (`live`), which need no SDK. This file imports nothing, so
-`composeswarm.engine.live` can be used without docker installed."""
+(`endpoints`), which calls are tried again (`retry`) and the live-state types (`live`); the last two
+need no SDK. This file imports nothing, so `composeswarm.engine.live` and `composeswarm.engine.retry`
+can be used without docker installed."""

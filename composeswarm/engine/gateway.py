@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import docker
@@ -18,19 +19,31 @@ from docker.api.client import APIClient
 
 from composeswarm.engine.endpoints import Endpoint, docker_reason, resolve_endpoint, unreachable_reason
 from composeswarm.engine.live import Json, LiveNode, LiveStack, node_from_json
-from composeswarm.errors import EngineError
+from composeswarm.engine.retry import RetryPolicy, with_retries
+from composeswarm.errors import EngineError, EngineUnreachable
 from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE, stack_filter
 
+LOG_BYTES = 256 * 1024  # at most this much of a task's log is read for its last lines
 
 
 class Engine:
     """A thin, typed wrapper over the Engine API."""
 
-    def __init__(self, api: APIClient, endpoint: Endpoint) -> None:
+    def __init__(
+        self,
+        api: APIClient,
+        endpoint: Endpoint,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._api = api
         self.endpoint = endpoint
         self.calls: list[str] = []  # every write call made, in order ("create service x_web", ...)
         self.reads = 0  # read calls made (the deploy's metrics split the calls into reads and writes)
+        self.retries = 0  # reads tried again after a transient failure (engine.retry: never a write)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._sleep = sleep
 
     # --- connecting -------------------------------------------------------------------------------
 
@@ -50,7 +63,7 @@ class Engine:
     def info(self) -> Json:
         """GET /info."""
         self.reads += 1
-        return self._call("read engine info", self._api.info)  # type: ignore[no-any-return]
+        return self._read("read engine info", self._api.info)  # type: ignore[no-any-return]
 
     def require_manager(self) -> None:
         """Fail unless this engine is a swarm manager, with the command that fixes it."""
@@ -215,7 +228,7 @@ class Engine:
             reason = unreachable_reason(exc, self.endpoint.host, self._api.timeout)
             if reason is None:
                 raise EngineError(f"{what}: {docker_reason(exc)}") from exc
-            raise EngineError(
+            raise EngineUnreachable(
                 f"{what}: cannot reach the Docker engine at {self.endpoint.host} (from {self.endpoint.source}): {reason}"
             ) from exc
 
@@ -226,7 +239,13 @@ class Engine:
         def go() -> Any:
             return api._result(api._get(api._url(path_fmt(path)), params=params, headers=headers), True)
 
-        return self._call(what, go)
+        return self._read(what, go)
+
+    def _read(self, what: str, fn: Callable[[], Any]) -> Any:
+        """A GET through `_call`, tried again after a transient failure (engine.retry)."""
+        result, retries = with_retries("GET", lambda: self._call(what, fn), self.retry, self._sleep)
+        self.retries += retries
+        return result
 
     def _post(
         self,
@@ -277,31 +296,51 @@ class Engine:
         The payload is `<timestamp> <details> <text>`; details carry the task, node and service IDs.
         Following, the read has no timeout: a quiet service is not an error.
         """
-        api = self._api
         params: dict[str, Any] = {
             "stdout": 1, "stderr": 1, "details": 1, "timestamps": 1, "follow": int(follow), "tail": tail,
         }  # fmt: skip
         if since:
             params["since"] = since
-        what = f"read logs of service {ident}"
+        yield from self._log_frames(f"read logs of service {ident}", f"/services/{ident}/logs", params, follow)
+
+    def task_log_lines(self, ident: str, tail: int) -> list[str]:
+        """The last `tail` lines of a task's log (stdout and stderr, in order), without their newlines.
+
+        At most LOG_BYTES are read; a read that fails on the way keeps the lines read so far.
+        """
+        params = {"stdout": 1, "stderr": 1, "follow": 0, "tail": str(tail)}
+        what = f"read logs of task {ident}"
+        text = b""
+        try:
+            for _, payload in self._log_frames(what, f"/tasks/{ident}/logs", params, False):
+                text += payload
+                if len(text) >= LOG_BYTES:
+                    break
+        except EngineError:
+            if not text:
+                raise
+        lines = text.decode("utf-8", "replace").splitlines()
+        return lines[-tail:] if tail > 0 else []
+
+    def _log_frames(self, what: str, path: str, params: Json, follow: bool) -> Iterator[tuple[int, bytes]]:
+        """Frames of a log stream (a TTY's raw stream as one frame per read, stream 1)."""
+        api = self._api
         self.reads += 1
 
         def open_stream() -> Any:
-            res = api._get(
-                api._url(path_fmt(f"/services/{ident}/logs")),
-                params=params,
-                stream=True,
-                timeout=None if follow else api.timeout,
-            )
+            res = api._get(api._url(path_fmt(path)), params=params, stream=True, timeout=None if follow else api.timeout)
             api._raise_for_status(res)
             return res
 
-        res = self._call(what, open_stream)
+        res = self._read(what, open_stream) if not follow else self._call(what, open_stream)
         try:
             while True:
                 try:
                     header = _read_exact(res.raw, 8)
-                    if len(header) < 8:
+                    if len(header) < 8 or header[0] > 2 or header[1:4] != b"\0\0\0":
+                        # no frame header: a TTY's raw stream (or its tail end)
+                        if header:
+                            yield 1, header + res.raw.read(LOG_BYTES)
                         return
                     payload = _read_exact(res.raw, int.from_bytes(header[4:8], "big"))
                 except Exception as exc:  # the connection dropped (service removed, engine gone)

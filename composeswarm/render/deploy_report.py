@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from composeswarm.errors import Issue, PartialDeployError, RolloutFailed, RolloutTimeout
+from composeswarm.errors import Issue, PartialDeployError, RolloutFailed, RolloutTimeout, RolloutUnknown
 from composeswarm.render import print_failure, print_issues
 
 if TYPE_CHECKING:
-    from composeswarm.act.assess import Outcome
+    from composeswarm.act.events import FailureLogs, Outcome
     from composeswarm.act.apply import Step
     from composeswarm.act.deploy import DeployResult
     from composeswarm.render.progress import ProgressRenderer
@@ -52,11 +52,18 @@ def summary_text(result: DeployResult) -> str:
     )
 
 
-def deploy_json(result: DeployResult, rollout: Sequence[Outcome] = (), error: str | None = None) -> str:
-    """One JSON document: {"stack", "applied": [{kind, name, action, id}], "warnings", "rollout"[, "error"]}.
+def deploy_json(
+    result: DeployResult,
+    rollout: Sequence[Outcome] = (),
+    error: str | None = None,
+    failure_logs: Sequence[FailureLogs] = (),
+) -> str:
+    """One JSON document: {"stack", "applied": [{kind, name, action, id}], "warnings", "rollout"[,
+    "failure_logs"][, "error"]} (docs/deploy-json.md).
 
     `rollout` is each watched service's outcome (render.progress.outcomes_json); `error` is the
-    message of a rollout that failed or timed out (exit 3 or 4): the calls made are listed all the same.
+    message of a rollout that failed, timed out or ended unknown (exit 3, 4 or 1): the calls made are
+    listed all the same. `failure_logs`: the last lines of each failed service's failed task, masked.
     """
     from composeswarm.render.progress import outcomes_json
 
@@ -67,6 +74,8 @@ def deploy_json(result: DeployResult, rollout: Sequence[Outcome] = (), error: st
         "warnings": [str(w) for w in result.load_warnings] + list(result.warnings) + _placement_warnings(result),
         "rollout": outcomes_json(rollout),
     }
+    if failure_logs:  # only when a service failed: the document of a deploy that went well is unchanged
+        doc["failure_logs"] = {logs.service: list(logs.lines) for logs in failure_logs}
     if error is not None:
         doc["error"] = error
     return json.dumps(doc, indent=2) + "\n"
@@ -164,7 +173,7 @@ class DeployReport:
 
             _out(render_plan(result.plan, "json" if self.json else "text"))
         elif self.json:
-            _out(deploy_json(result, self._outcomes()))
+            _out(deploy_json(result, self._outcomes(), failure_logs=self._failure_logs()))
         else:
             sys.stderr.write(warnings_text(result))
             _out(summary_text(result))
@@ -176,16 +185,21 @@ class DeployReport:
                 _out(partial_json(self.stack, exc, self._outcomes()))
             sys.stderr.write(partial_text(exc))
             return
-        if isinstance(exc, (RolloutFailed, RolloutTimeout)) and self.result is not None:
+        if isinstance(exc, (RolloutFailed, RolloutTimeout, RolloutUnknown)) and self.result is not None:
             # the calls were made: say so (text: streamed already) before the error
             if self.json:
-                _out(deploy_json(self.result, self._outcomes(), error=str(exc)))
+                _out(deploy_json(self.result, self._outcomes(), error=str(exc), failure_logs=self._failure_logs()))
             else:
                 sys.stderr.write(warnings_text(self.result))
         print_failure(exc)
 
     def _outcomes(self) -> list[Outcome]:
         return self.progress.ordered() if self.progress is not None else []
+
+    def _failure_logs(self) -> list[FailureLogs]:
+        if self.progress is None:
+            return []
+        return [self.progress.failure_logs[name] for name in sorted(self.progress.failure_logs)]
 
 
 def _out(text: str) -> None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
     from composeswarm.act.apply import Step
-    from composeswarm.act.assess import Outcome
+    from composeswarm.act.events import Outcome
     from composeswarm.act.deploy import DeployResult
     from composeswarm.plan.changes import Plan
     from composeswarm.render.deploy_report import DeployReport

@@ -16,7 +16,26 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import IO, Any
 
-from composeswarm.act.assess import Event, NodeLost, Outcome, Progress, TaskFailure
+from composeswarm.act.events import (
+
+    EngineBack,
+
+    EngineLost,
+
+    Event,
+
+    FailureLogs,
+
+    NodeLost,
+
+    Outcome,
+
+    Progress,
+
+    TaskFailure,
+
+)
+from composeswarm.errors import MAX_LINE, escape_unsafe, shorten
 
 LABELS = {
     "converged": "converged",
@@ -27,6 +46,7 @@ LABELS = {
     "timed_out": "timed out",
     "interrupted": "interrupted",
     "abandoned": "not waited for",
+    "unknown": "unknown",
     "not_started": "not started",
 }
 _STYLE = {"converged": "green", "timed_out": "yellow", "interrupted": "yellow", "abandoned": "dim", "not_started": "dim"}
@@ -55,6 +75,26 @@ def node_lost_text(lost: NodeLost) -> str:
     """`cs_web: node n3 is down, with tasks cs_web.2, cs_web.4`."""
     tasks = ", ".join(lost.tasks)
     return f"{lost.service}: node {lost.node} is {lost.state}, with task{'s' if len(lost.tasks) > 1 else ''} {tasks}"
+
+
+def failure_logs_lines(logs: FailureLogs) -> list[str]:
+    """`cs_app: the last 2 lines of the log of task cs_app.1 (ID):` and the lines, indented (escaped, cut)."""
+    head = f"{logs.service}: "
+    if logs.error:
+        return [head + f"the log of task {logs.task} ({logs.task_id}) could not be read: {logs.error}"]
+    if not logs.lines:
+        return [head + f"the log of task {logs.task} ({logs.task_id}) is empty"]
+    count = "the last line" if len(logs.lines) == 1 else f"the last {len(logs.lines)} lines"
+    return [head + f"{count} of the log of task {logs.task} ({logs.task_id}):"] + [
+        "  | " + shorten(escape_unsafe(line), MAX_LINE) for line in logs.lines
+    ]
+
+
+def engine_text(event: EngineLost | EngineBack) -> str:
+    """`engine: list services: cannot reach ...; waiting until it answers` / `engine: answers again after 4.2 s`."""
+    if isinstance(event, EngineLost):
+        return f"engine: {event.reason}; waiting until it answers again"
+    return f"engine: answers again after {event.away:.1f} s"
 
 
 def outcome_text(outcome: Outcome) -> str:
@@ -113,6 +153,7 @@ class ProgressRenderer:
         self.now = now
         self.progress: dict[str, Progress] = {}
         self.outcomes: dict[str, Outcome] = {}
+        self.failure_logs: dict[str, FailureLogs] = {}
         self._said: dict[str, str] = {}
         self._live: Any = None
 
@@ -131,6 +172,12 @@ class ProgressRenderer:
             self._print(failure_text(event))
         elif isinstance(event, NodeLost):
             self._print(node_lost_text(event))
+        elif isinstance(event, FailureLogs):
+            self.failure_logs[event.service] = event
+            for line in failure_logs_lines(event):
+                self._print(line)
+        elif isinstance(event, (EngineLost, EngineBack)):
+            self._print(engine_text(event))
         else:
             self.outcomes[event.service] = event
             if self.plain:

@@ -289,13 +289,14 @@ def test_an_unreachable_engine_is_one_plain_line(tmp_path: Path, make: Any, reas
 
 def test_a_connection_the_engine_drops_is_one_plain_line(fault_proxy: FaultProxy, tmp_path: Path) -> None:
     write_files(tmp_path, SECRET_V1)
-    fault_proxy.fail("GET", r"^/services$", drop=True)
+    fault_proxy.fail("GET", r"^/services$", nth=0, drop=True)  # every time: a read is tried three times
     proc = cs("plan", "-f", "stack.yml", random_name("csk"), cwd=tmp_path, host=fault_proxy.docker_host)
     assert (proc.returncode, proc.stdout) == (1, "")
     assert proc.stderr == (
         f"error: list services: cannot reach the Docker engine at {fault_proxy.docker_host} (from DOCKER_HOST): "
         "the engine closed the connection without answering\n"
     )
+    assert [c.injected for c in fault_proxy.calls_of("GET", r"^/services$")] == ["drop"] * 3
 
 
 SINGLE = """\

@@ -176,6 +176,7 @@ class FakeSwarm:
     images: dict[str, Json] = field(default_factory=dict)  # distribution inspect answers, by image
     auth: dict[str, str] = field(default_factory=dict)  # image -> X-Registry-Auth
     frames: dict[str, list[tuple[int, bytes]]] = field(default_factory=dict)  # log frames by service ID
+    task_logs: dict[str, list[str]] = field(default_factory=dict)  # log lines by task ID
     # call -> the engine's reason (EngineError "<call>: <reason>", status 400), or the EngineError to raise
     refuse: dict[str, str | EngineError] = field(default_factory=dict)
     refuse_times: dict[str, int] = field(default_factory=dict)  # refusals that hold only so many times
@@ -341,6 +342,10 @@ class FakeSwarm:
             self.release.wait(10)
 
     # --- writing ------------------------------------------------------------------------------------
+
+    def task_log_lines(self, ident: str, tail: int) -> list[str]:
+        self._call(f"read logs of task {ident} tail={tail}")
+        return self.task_logs.get(ident, [])[-tail:]
 
     def create_network(self, body: Json) -> str:
         self._call(f"create network {body['Name']}", body, write=True)

@@ -106,7 +106,7 @@ BEFORE = "2026-11-29T09:59:59.5Z"  # a task from before the service last changed
              task("s_w", 1, "failed", "shutdown", err="task: non-zero exit (2)", created="2026-11-29T10:00:03Z")],
             None, None,
             ("failing",
-             'task s_w.1 failed 2 times, the last one with "task: non-zero exit (2)" (restart max_attempts 1)',
+             'task s_w.1 failed 2 times, the last one with "task: non-zero exit (2)", and swarm starts no other (restart max_attempts 1)',
              0, 1, "running", ""),
             id="on-failure: max attempts used up",
         ),
@@ -346,3 +346,92 @@ def test_assess_a_finished_rollback_of_an_unchanged_service(unchanged: bool, ver
 def test_lost_nodes(tasks: list[Json], expected: list[tuple[str, str, str, tuple[str, ...]]]) -> None:
     lost = lost_nodes("s_web", tasks, NODES)
     assert [(n.node, n.node_id, n.state, n.tasks) for n in lost] == expected
+
+
+def _windowed(svc: Json, seconds: int) -> Json:
+    """The service with a restart window (the engine stores nanoseconds)."""
+    svc["Spec"]["TaskTemplate"]["RestartPolicy"]["Window"] = seconds * 10**9
+    return svc
+
+
+EXIT3 = "task: non-zero exit (3)"
+
+
+@pytest.mark.parametrize(
+    ("svc", "current", "expected"),
+    [
+        pytest.param(
+            service("s_w", restart="on-failure", max_attempts=1),
+            [task("s_w", 1, "failed", "shutdown", err=EXIT3, created="2026-11-29T10:00:01Z"),
+             task("s_w", 1, "failed", "running", err=EXIT3, created="2026-11-29T10:00:07Z")],
+            ("failing", f'task s_w.1 failed 2 times, the last one with "{EXIT3}", and swarm starts no other '
+                        "(restart max_attempts 1)"),
+            id="the issue's new user: max_attempts 1, two failures, before swarm marked the last one",
+        ),
+        pytest.param(
+            service("s_w", restart="on-failure", max_attempts=1),
+            [task("s_w", 1, "failed", "shutdown", err=EXIT3, created="2026-11-29T10:00:01Z"),
+             task("s_w", 1, "ready", "ready", created="2026-11-29T10:00:02Z")],
+            ("waiting", ""),
+            id="max_attempts 1, one failure: swarm made a replacement",
+        ),
+        pytest.param(
+            service("s_w", restart="any", max_attempts=2),
+            [task("s_w", 1, "failed", "shutdown", err=EXIT3, created=f"2026-11-29T10:00:0{i}Z") for i in (1, 3)]
+            + [task("s_w", 1, "complete", "shutdown", created="2026-11-29T10:00:05Z"),
+               task("s_w", 1, "failed", "shutdown", err=EXIT3, created="2026-11-29T10:00:07Z")],
+            ("failing", f'task s_w.1 failed 3 times, the last one with "{EXIT3}", and swarm starts no other '
+                        "(restart max_attempts 2)"),
+            id="condition any with max_attempts: a slot left without a task",
+        ),
+        pytest.param(
+            _windowed(service("s_w", restart="on-failure", max_attempts=1), 10),
+            [task("s_w", 1, "failed", "shutdown", err=EXIT3, created=f"2026-11-29T10:00:0{i}Z") for i in (1, 3)]
+            + [task("s_w", 1, "starting", "running", created="2026-11-29T10:00:05Z")],
+            ("waiting", ""),
+            id="a window: more failures than attempts, and swarm still restarts",
+        ),
+        pytest.param(
+            _windowed(service("s_w", restart="on-failure", max_attempts=1), 10),
+            [task("s_w", 1, "failed", "shutdown", err=EXIT3, created=f"2026-11-29T10:00:0{i}Z") for i in (1, 3, 5)],
+            ("failing", f'task s_w.1 failed 3 times, the last one with "{EXIT3}", and swarm starts no other '
+                        "(restart max_attempts 1)"),
+            id="a window: the slot left without a task",
+        ),
+        pytest.param(
+            service("s_w", replicas=3, restart="on-failure", max_attempts=1),
+            [task("s_w", s, "failed", "shutdown", err=EXIT3, created=f"2026-11-29T10:00:0{s}Z") for s in (1, 2, 3)]
+            + [task("s_w", s, "failed", "shutdown", err=EXIT3, created=f"2026-11-29T10:00:0{s + 3}Z") for s in (1, 2, 3)],
+            ("failing", f'task s_w.1 failed 2 times, the last one with "{EXIT3}", and swarm starts no other '
+                        "(restart max_attempts 1)"),
+            id="three replicas, every slot failed with no attempts left",
+        ),
+        pytest.param(
+            service("s_w", replicas=2, restart="on-failure", max_attempts=1),
+            [task("s_w", 1, "running", created="2026-11-29T10:00:01Z"),
+             task("s_w", 2, "failed", "shutdown", err=EXIT3, created="2026-11-29T10:00:01Z"),
+             task("s_w", 2, "failed", "shutdown", err=EXIT3, created="2026-11-29T10:00:07Z")],
+            ("failing", f'task s_w.2 failed 2 times, the last one with "{EXIT3}", and swarm starts no other '
+                        "(restart max_attempts 1)"),
+            id="one slot of two can never run again: it never converges",
+        ),
+        pytest.param(
+            service("s_g", mode="global", restart="on-failure", max_attempts=1),
+            [task("s_g", None, "failed", "shutdown", err=EXIT3, node="n1", created="2026-11-29T10:00:01Z"),
+             task("s_g", None, "failed", "shutdown", err=EXIT3, node="n1", created="2026-11-29T10:00:07Z"),
+             task("s_g", None, "running", node="n2")],
+            ("failing", f'task s_g.n1 failed 2 times, the last one with "{EXIT3}", and swarm starts no other '
+                        "(restart max_attempts 1)"),
+            id="global: per node",
+        ),
+        pytest.param(
+            service("s_w", restart="on-failure"),
+            [task("s_w", 1, "failed", "shutdown", err=EXIT3, created="2026-11-29T10:00:01Z")],
+            ("waiting", ""),
+            id="no max_attempts: swarm restarts for ever (the count of failures decides)",
+        ),
+    ],
+)
+def test_assess_a_failure_that_cannot_heal_fails_at_once(svc: Json, current: list[Json], expected: tuple[str, str]) -> None:
+    got = assess(svc, current, current, NODES, anchor=ANCHOR)
+    assert (got.verdict, got.reason) == expected

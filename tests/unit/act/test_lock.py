@@ -167,6 +167,20 @@ def test_hold_lock_releases_on_failure_and_ctrl_c(error: BaseException) -> None:
     assert (swarm.configs, swarm.calls_of("remove")) == ([], ["remove config st_composeswarm-lock"])
 
 
+def test_a_release_the_engine_cannot_take_leaves_the_blocks_own_error() -> None:
+    """The engine gone away: the wait's error says so; the lock left behind is taken over by the rerun."""
+    from composeswarm.errors import EngineUnreachable, RolloutUnknown
+
+    swarm = FakeSwarm(strict=True)
+    swarm.refuse["remove config st_composeswarm-lock"] = EngineUnreachable("remove config: cannot reach the engine")
+    with pytest.raises(RolloutUnknown, match="the outcome of the rollout is unknown"):
+        with hold_lock(swarm, "st", Seen().options(0, refresh_every=3600)):
+            raise RolloutUnknown("the outcome of the rollout is unknown")
+    with pytest.raises(EngineUnreachable):  # a block that went well: the failed release is the error
+        with hold_lock(FakeSwarm(strict=True, refuse=dict(swarm.refuse)), "st", Seen().options(0, refresh_every=3600)):
+            pass
+
+
 def test_unlock() -> None:
     swarm = held_by(OTHER)
     assert unlock(swarm, "st").host == "ci-7"

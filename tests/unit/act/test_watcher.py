@@ -5,9 +5,33 @@ from __future__ import annotations
 
 import pytest
 
-from composeswarm.errors import RolloutFailed, RolloutTimeout
-from composeswarm.act.assess import Event, NodeLost, Outcome, Progress, TaskFailure
+from composeswarm.act.events import (
+
+    EngineBack,
+
+    EngineLost,
+
+    Event,
+
+    FailureLogs,
+
+    NodeLost,
+
+    Outcome,
+
+    Progress,
+
+    TaskFailure,
+
+)
 from composeswarm.act.watcher import Waiter, Watcher, raise_for
+from composeswarm.errors import (
+    EngineError,
+    EngineUnreachable,
+    RolloutFailed,
+    RolloutTimeout,
+    RolloutUnknown,
+)
 from tests.support.fake_swarm import Clock, FakeSwarm, Snapshot, node, service, task
 
 PENDING = "no suitable node (scheduling constraints not satisfied on 1 node)"
@@ -208,3 +232,119 @@ def test_nodes_are_read_again_after_node_interval() -> None:
     clock = Clock()
     watcher(gw, clock, settle=0, interval=1.0, node_interval=2.0).wait(["id-s_web"], clock.now + 5)
     assert gw.calls.count("list nodes") == 3  # at 0, 2 and 4 s of the 5 s
+
+
+AWAY = ("list services: cannot reach the Docker engine at unix:///x/docker.sock (from DOCKER_HOST): "
+        "connection refused (a socket nobody listens on: is dockerd running?)")
+
+
+def test_the_wait_goes_on_while_the_engine_is_away() -> None:
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_w")], [task("s_w")])],
+                   refuse={"list services id=id-s_w": EngineUnreachable(AWAY)}, refuse_times={"list services id=id-s_w": 3})
+    clock = Clock()
+    events: list[Event] = []
+    outcomes = watcher(gw, clock, events, settle=0, interval=0.5).wait(["id-s_w"], clock.now + 60)
+    assert states(outcomes) == {"s_w": ("converged", "1/1 running")}
+    # told once when it went, once when it came back; the polls slowed down meanwhile (1, 2, 2 s)
+    assert [e for e in events if isinstance(e, (EngineLost, EngineBack))] == [EngineLost(AWAY), EngineBack(5.0)]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(EngineUnreachable(AWAY), id="unreachable"),
+        pytest.param(EngineError("list services: rpc error: The swarm does not have a leader", status=503),
+                     id="no leader (503)"),
+    ],
+)
+def test_away_until_the_deadline_the_outcome_is_unknown(error: EngineError) -> None:
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_w")], [task("s_w", state="starting")])])
+    clock = Clock()
+    w = watcher(gw, clock, interval=0.5)
+    first = w.wait(["id-s_w"], clock.now + 1)  # a poll that answered: the service is waited for
+    assert states(first) == {"s_w": ("timed_out", "0/1 running")}
+    gw.refuse["list services id=id-s_w"] = error
+    outcomes = w.wait(["id-s_w"], clock.now + 10)
+    assert states(outcomes) == {"id-s_w": ("unknown", f"{error}, for the last 10 s")}
+    with pytest.raises(RolloutUnknown) as caught:
+        raise_for(outcomes.values(), 10)
+    assert str(caught.value) == (
+        f"the outcome of the rollout is unknown after 10 s ({error}, for the last 10 s); "
+        "run the same command again to converge"
+    )
+    assert caught.value.exit_code == 1
+
+
+def test_an_error_that_will_not_pass_ends_the_wait() -> None:
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_w")], [task("s_w")])], refuse={"list services id=id-s_w": "bad filter"})
+    clock = Clock()
+    with pytest.raises(EngineError, match="bad filter"):
+        watcher(gw, clock).wait(["id-s_w"], clock.now + 60)
+    assert clock.now == 100.0
+
+
+EXIT3 = "task: non-zero exit (3)"
+NEW_USER = [task("s_app", 1, "failed", "shutdown", err=EXIT3, ident="t1", created="2026-11-29T10:00:01Z"),
+            task("s_app", 1, "failed", "shutdown", err=EXIT3, ident="t2", created="2026-11-29T10:00:07Z")]
+LOG = [f"line {i}" for i in range(30)] + ["connecting with DB_PASSWORD=hunter22", "FATAL: config missing DB_URL"]
+
+
+@pytest.mark.parametrize(
+    ("failure_logs", "expected_logs", "expected_reads"),
+    [
+        pytest.param(20, [FailureLogs("s_app", "s_app.1", "t2", tuple(LOG[-20:-2]) + (
+            "connecting with DB_PASSWORD=(sensitive)", "FATAL: config missing DB_URL"))],
+            ["read logs of task t2 tail=20"], id="the last 20 lines of the last failed task, masked"),
+        pytest.param(2, [FailureLogs("s_app", "s_app.1", "t2", (
+            "connecting with DB_PASSWORD=(sensitive)", "FATAL: config missing DB_URL"))],
+            ["read logs of task t2 tail=2"], id="--failure-logs 2"),
+        pytest.param(0, [], [], id="--failure-logs 0: not even read"),
+    ],
+)
+def test_a_failure_that_cannot_heal_ends_at_once_with_the_task_log(
+    failure_logs: int, expected_logs: list[FailureLogs], expected_reads: list[str]
+) -> None:
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_app", restart="on-failure", max_attempts=1)], NEW_USER)],
+                   task_logs={"t2": LOG, "t1": ["older"]})
+    clock = Clock()
+    events: list[Event] = []
+    outcomes = watcher(gw, clock, events, failure_logs=failure_logs,
+                       mask=lambda text: text.replace("hunter22", "(sensitive)")).wait(["id-s_app"], clock.now + 60)
+    assert states(outcomes) == {"s_app": ("failing", f'task s_app.1 failed 2 times, the last one with "{EXIT3}", '
+                                                     "and swarm starts no other (restart max_attempts 1)")}
+    assert clock.now == 100.0  # at the first poll, not at the deadline
+    assert [e for e in events if isinstance(e, FailureLogs)] == expected_logs
+    assert gw.calls_of("read") == expected_reads
+    assert isinstance(events[-1], Outcome)  # the log comes before the outcome
+
+
+def test_a_log_that_cannot_be_read_is_said_so() -> None:
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_app", restart="on-failure", max_attempts=1)], NEW_USER)],
+                   refuse={"read logs of task t2 tail=20": "no such task: t2"})
+    clock = Clock()
+    events: list[Event] = []
+    watcher(gw, clock, events).wait(["id-s_app"], clock.now + 60)
+    assert [e for e in events if isinstance(e, FailureLogs)] == [
+        FailureLogs("s_app", "s_app.1", "t2", (), error="read logs of task t2 tail=20: no such task: t2")
+    ]
+
+
+def test_a_new_service_counts_failures_from_its_creation() -> None:
+    """Swarm's allocator writes a new service again just after its first task is made: UpdatedAt is later."""
+    svc = service("s_app", restart="on-failure", max_attempts=1, updated="2026-11-29T10:00:00.5Z")
+    first = task("s_app", 1, "failed", "shutdown", err=EXIT3, ident="t1", created="2026-11-29T10:00:00.2Z")
+    second = task("s_app", 1, "failed", "running", err=EXIT3, ident="t2", created="2026-11-29T10:00:07Z")
+    gw = FakeSwarm(snapshots=[Snapshot([svc], [first, second])])
+    clock = Clock()
+    events: list[Event] = []
+    outcomes = watcher(gw, clock, events, failure_logs=0).wait(["id-s_app"], clock.now + 60)
+    assert states(outcomes)["s_app"][0] == "failing"
+    assert [e.task_id for e in events if isinstance(e, TaskFailure)] == ["t1", "t2"]
+
+
+def test_an_engine_gone_between_the_reads_of_a_poll_leaves_the_names() -> None:
+    gw = FakeSwarm(snapshots=[Snapshot([service("s_w")], [task("s_w", state="starting")])],
+                   refuse={"list tasks service=id-s_w up-to-date": EngineUnreachable(AWAY)})
+    clock = Clock()
+    outcomes = watcher(gw, clock).wait(["id-s_w"], clock.now + 3)
+    assert list(outcomes) == ["s_w"] and outcomes["s_w"].state == "unknown"

@@ -15,7 +15,7 @@ from composeswarm.plan.placement import Placement
 from composeswarm.render.deploy_report import (
     deploy_json, deploy_text, notes_text, partial_json, partial_text, step_line, summary_text,
 )
-from composeswarm.act.assess import Outcome, Progress
+from composeswarm.act.events import FailureLogs, Outcome, Progress
 
 
 @pytest.mark.parametrize(
@@ -78,17 +78,23 @@ ROLLED_BACK_JSON = {"service": "s_web", "id": "2", "outcome": "rolled_back", "re
                     "elapsed": 8.25, "done": 1, "desired": 2, "unit": "running", "update_state": "rollback_completed"}
 
 
+LOGS = FailureLogs("s_web", "s_web.1", "t1", ("starting", "FATAL: config missing DB_URL"))
+
+
 @pytest.mark.parametrize(
-    ("rollout", "error", "extra"),
+    ("rollout", "error", "logs", "extra"),
     [
-        pytest.param((), None, {"rollout": []}, id="detached: nothing watched"),
-        pytest.param((ROLLED_BACK,), "rollout failed: s_web: update rolled back",
-                     {"rollout": [ROLLED_BACK_JSON], "error": "rollout failed: s_web: update rolled back"},
-                     id="exit 3: the calls, the outcomes and the error"),
+        pytest.param((), None, (), {"rollout": []}, id="detached: nothing watched: no failure_logs"),
+        pytest.param((ROLLED_BACK,), "rollout failed: s_web: update rolled back", (LOGS,),
+                     {"rollout": [ROLLED_BACK_JSON], "error": "rollout failed: s_web: update rolled back",
+                      "failure_logs": {"s_web": ["starting", "FATAL: config missing DB_URL"]}},
+                     id="exit 3: the calls, the outcomes, the failed task's log and the error"),
     ],
 )
-def test_json_of_a_deploy(rollout: tuple[Outcome, ...], error: str | None, extra: dict[str, Any]) -> None:
-    doc = json.loads(deploy_json(result([Step("service", "s_web", "update", "2")], warnings=["w\n"]), rollout, error))
+def test_json_of_a_deploy(
+    rollout: tuple[Outcome, ...], error: str | None, logs: tuple[FailureLogs, ...], extra: dict[str, Any]
+) -> None:
+    doc = json.loads(deploy_json(result([Step("service", "s_web", "update", "2")], warnings=["w\n"]), rollout, error, logs))
     assert doc == {"stack": "s", "applied": [{"kind": "service", "name": "s_web", "action": "update", "id": "2"}],
                    "warnings": ["w\n"], **extra}
 

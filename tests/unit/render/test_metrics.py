@@ -10,7 +10,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from composeswarm.act.apply import ApplyResult, Step
-from composeswarm.act.assess import Outcome
+from composeswarm.act.events import Outcome
 from composeswarm.act.deploy import DeployResult
 from composeswarm.errors import PartialDeployError, RolloutFailed, RolloutTimeout
 from composeswarm.plan.changes import Change, Plan

@@ -8,7 +8,16 @@ from datetime import datetime, timezone
 import pytest
 
 from composeswarm.render.progress import ProgressRenderer, outcomes_json, report_lines
-from composeswarm.act.assess import Event, NodeLost, Outcome, Progress, TaskFailure
+from composeswarm.act.events import (
+    EngineBack,
+    EngineLost,
+    Event,
+    FailureLogs,
+    NodeLost,
+    Outcome,
+    Progress,
+    TaskFailure,
+)
 
 NOON = datetime(2026, 11, 29, 12, 0, 5, tzinfo=timezone.utc)
 
@@ -62,6 +71,30 @@ FAILURE = TaskFailure("s_web", "s_web.1", "t1", "vm", "failed", "task: non-zero 
             [NodeLost("s_web", "vm3", "n3", "down", ("s_web.2", "s_web.4")), NodeLost("s_g", "vm3", "n3", "down", ("s_g.n3",))],
             ["12:00:05 s_web: node vm3 is down, with tasks s_web.2, s_web.4", "12:00:05 s_g: node vm3 is down, with task s_g.n3"],
             id="a lost node and its tasks",
+        ),
+        pytest.param(
+            [FailureLogs("s_web", "s_web.1", "t1", ("starting", "FATAL: config missing DB_URL\x1b[2J"))],
+            ["12:00:05 s_web: the last 2 lines of the log of task s_web.1 (t1):",
+             "12:00:05   | starting",
+             "12:00:05   | FATAL: config missing DB_URL\\x1b[2J"],
+            id="the failed task's last log lines, escaped",
+        ),
+        pytest.param(
+            [FailureLogs("s_web", "s_web.1", "t1", ("one",)), FailureLogs("s_w", "s_w.1", "t2", ()),
+             FailureLogs("s_x", "s_x.1", "t3", (), error="read logs of task t3: no such task")],
+            ["12:00:05 s_web: the last line of the log of task s_web.1 (t1):",
+             "12:00:05   | one",
+             "12:00:05 s_w: the log of task s_w.1 (t2) is empty",
+             "12:00:05 s_x: the log of task s_x.1 (t3) could not be read: read logs of task t3: no such task"],
+            id="one line, none, unreadable",
+        ),
+        pytest.param(
+            [EngineLost("list services: cannot reach the Docker engine at unix:///x.sock (from DOCKER_HOST): "
+                        "no such socket"), EngineBack(4.25)],
+            ["12:00:05 engine: list services: cannot reach the Docker engine at unix:///x.sock (from DOCKER_HOST): "
+             "no such socket; waiting until it answers again",
+             "12:00:05 engine: answers again after 4.2 s"],
+            id="the engine away and back",
         ),
     ],
 )
