@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from composeswarm.engine.gateway import Engine
     from composeswarm.engine.live import LiveStack
     from composeswarm.plan.waves import Order
+    from composeswarm.act.history import HistoryOptions
+    from composeswarm.act.revisions import Revision
+    from composeswarm.load.model import Project
 
 Json = dict[str, Any]
 # Networks that always exist on every node: docker never inspects them (NetworkMode.IsUserDefined).
@@ -47,6 +50,8 @@ class DeployOptions:
     detach: bool = True
     dry_run: bool = False
     context: str | None = None
+    atomic: bool = False  # undo a failed rollout (act.history, act.atomic)
+    revision: Revision | None = None  # a rollback: deploy this recorded project instead of the files
 
 
 @dataclass
@@ -80,6 +85,9 @@ class Deployment:
     order: Order  # depends_on waves and conditions, read from the files loaded here (once: stdin too)
     result: DeployResult
     replan: Replan | None = None  # one service planned again against a fresh read (an update out of sequence)
+    desired: DesiredStack | None = None
+    project: Project | None = None
+    revisions: list[Revision] = field(default_factory=list)  # the stack's history, read before the plan
 
 
 def prepare(
@@ -89,6 +97,7 @@ def prepare(
     connect: Callable[[], Engine] | None = None,
     on_loaded: Callable[[list[Issue]], None] | None = None,
     before_read: Callable[[Engine], Holder | None] | None = None,
+    history: HistoryOptions | None = None,
 ) -> Deployment:
     """Load, convert, check against the engine, resolve images and plan; no write call but `before_read`'s.
 
@@ -96,6 +105,7 @@ def prepare(
     converted, so a bad file is reported as such even when no engine answers. `on_loaded` gets the
     files' warnings as soon as they are read (docker prints them before any call). `before_read` runs
     before the live stack is read (the deploy lock: what is planned is what the lock holder sees).
+    With `history`, the stack's revisions are read too: the versions they use are not retired.
     """
     from composeswarm.convert.stack import convert_project
     from composeswarm.load.project import load_project
@@ -105,10 +115,16 @@ def prepare(
     started = time.monotonic()
     check_stack_name(opts.stack)
     mode = check_resolve_mode(opts.resolve_image)
-    project, load_warnings = load_project(opts.files or [], opts.env_files or [])
+    if opts.revision is not None:
+        from composeswarm.act.history import load_revision
+
+        project, load_warnings = load_revision(opts.revision)
+        load_warnings = [w for w in load_warnings if not w.message.startswith("open ")]  # its files may be gone
+    else:
+        project, load_warnings = load_project(opts.files or [], opts.env_files or [])
     if on_loaded is not None:
         on_loaded(list(load_warnings))
-    desired = convert_project(project, opts.stack)
+    desired = convert_project(project, opts.stack, read_files=opts.revision is None)
     order = make_order(project, opts.stack)
 
     if engine is None and connect is not None:
@@ -120,6 +136,7 @@ def prepare(
     engine.require_manager()
     lock_held = before_read(engine) if before_read is not None else None
     live = engine.read_stack(opts.stack)
+    revisions, plan_args = _history(engine, opts, history, live)
     refs = live_refs(live)
     external_ids = check_external_networks(engine, _names(desired, "external_networks"))
     refs.networks.update(external_ids)
@@ -132,17 +149,33 @@ def prepare(
     )
     desired = _with_services(desired, resolved.services)
     network_names = {ident: name for name, ident in external_ids.items()}
-    plan = make_plan(desired, live, prune=opts.prune, network_names=network_names)
+    plan = make_plan(desired, live, prune=opts.prune, network_names=network_names, **plan_args)
     result = DeployResult(
         stack=opts.stack, plan=plan, applied=None, load_warnings=list(load_warnings),
         warnings=list(resolved.warnings), dry_run=opts.dry_run, seconds=time.monotonic() - started,
         lock_held=lock_held,
     )
-    replan = replanner(desired, live, prune=opts.prune, network_names=network_names)
-    return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result, replan=replan)
+    replan = replanner(desired, live, prune=opts.prune, network_names=network_names, **plan_args)
+    return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result, replan=replan,
+                      desired=desired, project=project, revisions=revisions)
 
 
-def replanner(desired: DesiredStack, live: LiveStack, *, prune: bool, network_names: Mapping[str, str]) -> Replan:
+def _history(engine: Engine, opts: DeployOptions, history: HistoryOptions | None, live: LiveStack) -> tuple[list[Revision], Json]:
+    """The stack's revisions and what the plan keeps and pins for them (nothing without history)."""
+    if history is None and opts.revision is None:
+        return [], {}
+    from composeswarm.act.history import check_versions_kept, pinned_digests
+    from composeswarm.act.revisions import kept_versions, list_revisions
+
+    revisions = list_revisions(engine, opts.stack)
+    plan_args: Json = {"keep": kept_versions(revisions)}
+    if opts.revision is not None:
+        check_versions_kept(opts.revision, live.secrets, live.configs)
+        plan_args["pinned"] = pinned_digests(opts.revision)
+    return revisions, plan_args
+
+
+def replanner(desired: DesiredStack, live: LiveStack, *, prune: bool, network_names: Mapping[str, str], **plan_args: Any) -> Replan:
     """Plan one service again as `make_plan` did, with that service read afresh and all else as first read.
 
     Everything but the service stays as the first read saw it, so secret and config references point at
@@ -152,7 +185,7 @@ def replanner(desired: DesiredStack, live: LiveStack, *, prune: bool, network_na
 
     def replan(name: str, fresh: Json) -> Change | None:
         services = [fresh if (s.get("Spec") or {}).get("Name") == name else s for s in live.services]
-        again = make_plan(desired, dataclasses.replace(live, services=services), prune=prune, network_names=network_names)
+        again = make_plan(desired, dataclasses.replace(live, services=services), prune=prune, network_names=network_names, **plan_args)
         return next((c for c in again.changes if c.kind == "service" and c.name == name), None)
 
     return replan
@@ -197,12 +230,14 @@ def deploy(
     on_planned: Callable[[DeployResult], None] | None = None,
     on_step: OnStep | None = None,
     lock: LockOptions | None = None,
+    history: HistoryOptions | None = None,
 ) -> DeployResult:
     """Deploy (or with dry_run, only plan) the stack: `prepare`, then `carry_out` in `watch`'s context.
 
     `on_planned` gets the result before any call is made; it is the one `carry_out` fills in, so
     it tells what was done even when a call is refused or the rollout fails. With `lock`, the stack's
     deploy lock is held from before the live read to the end (a dry run only notes who holds it).
+    With `history`, a deploy that writes anything is recorded as the stack's next revision (lock held).
     """
     with ExitStack() as held:
 
@@ -216,14 +251,27 @@ def deploy(
             held.enter_context(hold_lock(engine, opts.stack, lock))
             return None
 
-        deployment = prepare(opts, engine=engine, connect=connect, on_loaded=on_loaded, before_read=take_lock)
+        deployment = prepare(opts, engine=engine, connect=connect, on_loaded=on_loaded, before_read=take_lock, history=history)
         if on_planned is not None:
             on_planned(deployment.result)
+        held.enter_context(_recording(deployment, history))
         if watch is None or opts.dry_run or opts.detach:  # nothing to wait for (--detach: as docker stack deploy)
             return carry_out(deployment, on_step=on_step)
         wait, watching = watch(deployment)
         with watching:
             return carry_out(deployment, wait=wait, on_step=on_step)
+
+
+def _recording(deployment: Deployment, history: HistoryOptions | None) -> AbstractContextManager[object]:
+    """Where the deploy is recorded (act.history): only with history, and only when it writes anything."""
+    from contextlib import nullcontext
+
+    if history is None or deployment.opts.dry_run or not deployment.result.plan.has_changes:
+        return nullcontext()
+    from composeswarm.act.history import recorded
+
+    assert deployment.project is not None
+    return recorded(deployment, history, project=deployment.project, revisions=deployment.revisions)
 
 
 def live_refs(live: LiveStack) -> Refs:

@@ -36,6 +36,10 @@ def deploy_cmd(
     no_wait: Annotated[bool, typer.Option("--no-wait", hidden=True, help="Deprecated alias of --detach.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")] = False,
     lock_timeout: LockTimeoutOpt = None,
+    atomic: Annotated[bool, typer.Option("--atomic", help="If the rollout fails, is rolled back or times out, put the stack back "
+                                         "as it was before this deploy (updated services to their previous spec, created "
+                                         "services and secret/config versions removed), then exit 3 (4 on a timeout).")] = False,
+    history_limit: Annotated[int, typer.Option("--history-limit", metavar="N", help="Revisions of the stack kept in the swarm (see history).")] = 10,
     output: OutputOpt = "text",
     context: ContextOpt = None,
     metrics_file: Annotated[Optional[str], typer.Option("--metrics-file", envvar="COMPOSESWARM_METRICS_FILE", metavar="PATH", help="Write the deploy's Prometheus metrics to PATH, in node_exporter's textfile format (docs/metrics.md).")] = None,
@@ -56,6 +60,7 @@ def deploy_cmd(
 
     def body() -> int:
         from composeswarm.act.deploy import DeployOptions, deploy
+        from composeswarm.cli.history_commands import history_options
 
         output_format(output)
         if timeout <= 0:
@@ -63,6 +68,7 @@ def deploy_cmd(
         opts = DeployOptions(
             stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
             with_registry_auth=with_registry_auth, detach=detach or no_wait, dry_run=dry_run, context=context,
+            atomic=atomic,
         )
         # it checks the stack name and --resolve-image first, as docker does; it reads the files once (stdin too)
         with metrics.recording(report) if metrics is not None else contextlib.nullcontext():
@@ -70,7 +76,7 @@ def deploy_cmd(
                 opts, connect=lambda: metrics.connected(connect(context)) if metrics else connect(context),
                 watch=functools.partial(_watch, report, timeout),
                 on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,
-                lock=lock_options(lock_timeout, timeout),
+                lock=lock_options(lock_timeout, timeout), history=history_options(history_limit, atomic),
             )
         report.done(result)
         return plan_exit(result.plan) if dry_run else errors.EXIT_OK
@@ -116,7 +122,8 @@ def plan_cmd(
     # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
     opts = DeployOptions(stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True,
                          context=context)
-    result = deploy(opts, lock=lock_options(0, 0))  # a dry run never takes the lock: it notes who holds it
+    # a dry run never takes the lock: it notes who holds it; the history's kept versions are planned as deploy does
+    result = deploy(opts, lock=lock_options(0, 0), history=history_options(10))
     plan = reveal(result.plan) if show_sensitive else result.plan
     print_report(plan, fmt, result.load_warnings)
     return plan_exit(plan)

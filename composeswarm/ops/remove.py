@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from composeswarm.errors import EngineError
 from composeswarm.ops.rows import Json, is_terminal
-from composeswarm.dockerrules.stacknames import stack_filter
+from composeswarm.dockerrules.stacknames import REVISION_INFIX, revision_number, stack_filter
 
 if TYPE_CHECKING:
     from composeswarm.engine.live import LiveStack
@@ -32,6 +32,7 @@ class RemoveGateway(Protocol):
     """The engine calls `rm` needs (composeswarm.engine.gateway.Engine has them)."""
 
     def read_stack(self, stack: str) -> LiveStack: ...
+    def list_configs(self, names: list[str] | None = None) -> list[Json]: ...
     def list_tasks(self, filters: dict[str, list[str]] | None = None) -> list[Json]: ...
     def remove_service(self, ident: str, name: str | None = None) -> None: ...
     def remove_secret(self, ident: str, name: str | None = None) -> None: ...
@@ -100,7 +101,9 @@ def _remove(
 ) -> RemoveResult:
     live = gateway.read_stack(stack)
     services, secrets, configs, networks = live.services, live.secrets, live.configs, live.networks
-    if live.is_empty():
+    # the stack's history (configs without the stack label: composeswarm's own record) goes with it
+    revisions = [c for c in gateway.list_configs([stack + REVISION_INFIX]) if revision_number(stack, _name(c)) is not None]
+    if live.is_empty() and not revisions:
         raise EngineError(f"nothing found in stack: {stack}")
     result = RemoveResult()
     start = clock()
@@ -123,7 +126,7 @@ def _remove(
     for kind, objs, remover in (
         ("service", services, gateway.remove_service),
         ("secret", secrets, gateway.remove_secret),
-        ("config", configs, gateway.remove_config),
+        ("config", configs + revisions, gateway.remove_config),
     ):
         for obj in sorted(objs, key=_name):
             on_event(RemoveEvent("remove", kind, _name(obj)))
