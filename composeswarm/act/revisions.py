@@ -107,7 +107,8 @@ def decode(stack: str, config: Json) -> Revision | None:
     number = revision_number(stack, str(spec.get("Name", "")))
     if number is None:
         return None
-    raw = base64.b64decode(spec.get("Data") or "")
+    data = spec.get("Data") or ""
+    raw = bytes(data) if isinstance(data, (bytes, bytearray)) else base64.b64decode(data)  # the engine sends base64
     compressed = raw.startswith(GZIP_PREFIX)
     try:
         body = json.loads(gzip.decompress(base64.b64decode(raw[len(GZIP_PREFIX):])) if compressed else raw)
