@@ -115,6 +115,7 @@ def plan_cmd(
     context: ContextOpt = None,
 ) -> int:
     from composeswarm.act.deploy import DeployOptions, deploy
+    from composeswarm.cli.history_commands import history_options
     from composeswarm.plan.sensitive import reveal
     from composeswarm.render.plan_report import print_report
 

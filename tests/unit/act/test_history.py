@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from composeswarm.act.history import check_limit, check_versions_kept, load_revision, pinned_digests
+from composeswarm.act.history import (
+    check_limit,
+    check_versions_kept,
+    load_revision,
+    pinned_digests,
+)
 from composeswarm.convert.stack import convert_project
 from composeswarm.errors import EngineError, InputError
 from composeswarm.plan.rotation import DIGEST_LABEL

@@ -9,10 +9,31 @@ import json
 import pytest
 
 from composeswarm.act.revisions import (
-    CONVERGED, DETACHED, FAILED, INTERRUPTED, ROLLED_BACK, TIMED_OUT, Revision, decode, find_commit, kept_versions,
-    last_converged, list_revisions, outcome_of, revision_name, revision_spec, split_retained, store, versions_to_prune,
+    CONVERGED,
+    DETACHED,
+    FAILED,
+    INTERRUPTED,
+    ROLLED_BACK,
+    TIMED_OUT,
+    Revision,
+    decode,
+    find_commit,
+    kept_versions,
+    last_converged,
+    list_revisions,
+    outcome_of,
+    revision_name,
+    revision_spec,
+    split_retained,
+    store,
+    versions_to_prune,
 )
-from composeswarm.errors import EngineError, PartialDeployError, RolloutFailed, RolloutTimeout
+from composeswarm.errors import (
+    EngineError,
+    PartialDeployError,
+    RolloutFailed,
+    RolloutTimeout,
+)
 from tests.support.fake_swarm import FakeSwarm
 
 
