@@ -88,6 +88,7 @@ class Deployment:
     desired: DesiredStack | None = None
     project: Project | None = None
     revisions: list[Revision] = field(default_factory=list)  # the stack's history, read before the plan
+    live: LiveStack | None = None  # the live stack as read for the plan (a saved plan's version indexes)
 
 
 def prepare(
@@ -157,7 +158,7 @@ def prepare(
     )
     replan = replanner(desired, live, prune=opts.prune, network_names=network_names, **plan_args)
     return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result, replan=replan,
-                      desired=desired, project=project, revisions=revisions)
+                      desired=desired, project=project, revisions=revisions, live=live)
 
 
 def _history(engine: Engine, opts: DeployOptions, history: HistoryOptions | None, live: LiveStack) -> tuple[list[Revision], Json]:
@@ -231,6 +232,7 @@ def deploy(
     on_step: OnStep | None = None,
     lock: LockOptions | None = None,
     history: HistoryOptions | None = None,
+    check: Callable[[Deployment], None] | None = None,
 ) -> DeployResult:
     """Deploy (or with dry_run, only plan) the stack: `prepare`, then `carry_out` in `watch`'s context.
 
@@ -238,6 +240,7 @@ def deploy(
     it tells what was done even when a call is refused or the rollout fails. With `lock`, the stack's
     deploy lock is held from before the live read to the end (a dry run only notes who holds it).
     With `history`, a deploy that writes anything is recorded as the stack's next revision (lock held).
+    `check` sees the planned deployment before anything is written (a saved plan's: refuse a stale one).
     """
     with ExitStack() as held:
 
@@ -252,6 +255,8 @@ def deploy(
             return None
 
         deployment = prepare(opts, engine=engine, connect=connect, on_loaded=on_loaded, before_read=take_lock, history=history)
+        if check is not None:
+            check(deployment)
         if on_planned is not None:
             on_planned(deployment.result)
         held.enter_context(_recording(deployment, history))

@@ -22,7 +22,9 @@ from composeswarm.cli.frame import (
 from composeswarm.render.lock_report import lock_options  # light: no SDK, no stage
 
 if TYPE_CHECKING:
+    from composeswarm.act.deploy import Deployment, DeployOptions
     from composeswarm.act.history import HistoryOptions
+    from composeswarm.plan.changes import Plan
 
 HistoryLimitOpt = Annotated[int, typer.Option("--history-limit", metavar="N", help="Revisions of the stack kept in the swarm "
                                               "(older ones, and the secret and config versions only they use, are removed).")]
@@ -111,3 +113,54 @@ def rollback_cmd(
         return plan_exit(result.plan) if dry_run else errors.EXIT_OK
 
     raise typer.Exit(exit_code(body, report.failed))
+
+
+# --- saved plans: plan --out FILE, deploy --plan FILE ---------------------------------------------------
+
+
+class SavePlan:
+    """`plan --out FILE`: the checks taken from the planned deployment, then the file written."""
+
+    def __init__(self, path: str, opts: DeployOptions) -> None:
+        if "-" in (opts.files or []):
+            raise bad_option("--out: a plan of files read from standard input cannot be saved (deploy --plan reads them again)")
+        self.path, self.opts, self.checks = path, opts, None
+
+    def __call__(self, deployment: Deployment) -> None:
+        from composeswarm.act.saved import checks_of
+        from composeswarm.render.issue_report import render_config
+
+        self.checks = checks_of(deployment, lambda project: render_config(project, "json"))
+        self.files = list(deployment.project.files) if deployment.project is not None else []
+
+    def write(self, plan: Plan) -> None:
+        """Write the saved plan (mode 0600)."""
+        import os
+
+        from composeswarm.act.saved import saved_document, write_saved
+        from composeswarm.render.plan_report import plan_json
+
+        assert self.checks is not None
+        env_files = [os.path.abspath(f) for f in self.opts.env_files or []]
+        write_saved(self.path, saved_document(self.opts.stack, plan_json(plan), self.checks, files=self.files,
+                                              env_files=env_files, prune=self.opts.prune))
+
+
+class SavedPlan:
+    """`deploy --plan FILE`: the options it was made with and the check that refuses it when stale."""
+
+    def __init__(self, path: str) -> None:
+        from composeswarm.act.saved import options_of, read_saved, verifier
+        from composeswarm.render.issue_report import render_config
+
+        doc = read_saved(path)
+        options = options_of(doc)
+        self.files, self.env_files, self.prune = options["files"], options["env_files"], options["prune"]
+        self.check = verifier(path, doc, lambda project: render_config(project, "json"))
+
+
+def saved_plan(path: str, file: list[str] | None, env_file: list[str] | None, prune: bool) -> SavedPlan:
+    """The saved plan at `path`; the files and --prune come from it, so they may not be given too."""
+    if file or env_file or prune:
+        raise bad_option("--plan: the files, --env-file and --prune come from the saved plan; do not give them too")
+    return SavedPlan(path)
