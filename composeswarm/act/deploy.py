@@ -151,6 +151,10 @@ def prepare(
     desired = _with_services(desired, resolved.services)
     network_names = {ident: name for name, ident in external_ids.items()}
     plan = make_plan(desired, live, prune=opts.prune, network_names=network_names, **plan_args)
+    if opts.dry_run and revisions and opts.revision is None:  # a plan shows drift since the last revision
+        from composeswarm.act.history import with_drift
+
+        plan = with_drift(plan, revisions[-1], live, network_names=network_names, keep=plan_args.get("keep", ()))
     result = DeployResult(
         stack=opts.stack, plan=plan, applied=None, load_warnings=list(load_warnings),
         warnings=list(resolved.warnings), dry_run=opts.dry_run, seconds=time.monotonic() - started,

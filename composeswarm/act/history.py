@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,9 @@ from composeswarm.errors import (
 if TYPE_CHECKING:
     from composeswarm.act.deploy import Deployment
     from composeswarm.engine.gateway import Engine
+    from composeswarm.engine.live import LiveStack
     from composeswarm.load.model import Project
+    from composeswarm.plan.changes import Plan
 
 Json = dict[str, Any]
 
@@ -117,6 +119,21 @@ def check_versions_kept(revision: Revision, secrets: list[Json], configs: list[J
             f"revision {revision.number} used versions no longer in the swarm (their content is not stored): "
             + ", ".join(missing)
         )
+
+
+def with_drift(plan: Plan, revision: Revision, live: LiveStack, *, network_names: Mapping[str, str], keep: Collection[str]) -> Plan:
+    """The plan with the fields changed outside composeswarm since `revision` marked (plan.drift)."""
+    from composeswarm.convert.stack import convert_project
+    from composeswarm.plan.builder import make_plan
+    from composeswarm.plan.drift import mark_drift
+
+    try:
+        project, _ = load_revision(revision)
+        desired = convert_project(project, plan.stack, read_files=False)
+    except InputError:  # a revision this composeswarm cannot read back: no drift to show
+        return plan
+    recorded = make_plan(desired, live, network_names=network_names, keep=keep, pinned=pinned_digests(revision))
+    return mark_drift(plan, recorded, revision.number)
 
 
 # --- recording a deploy ---------------------------------------------------------------------------------

@@ -117,6 +117,7 @@ def plan_cmd(
     prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
     output: OutputOpt = "text",
     show_sensitive: Annotated[bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")] = False,
+    drift_only: Annotated[bool, typer.Option("--drift-only", help="Show only the fields changed outside composeswarm since its last revision (exit 2 when any).")] = False,
     out: Annotated[Optional[str], typer.Option("--out", metavar="FILE", help="Save the plan for `deploy --plan FILE` (mode 0600, no secret content).")] = None,
     context: ContextOpt = None,
 ) -> int:
@@ -135,6 +136,10 @@ def plan_cmd(
     if save is not None:
         save.write(result.plan)
     plan = reveal(result.plan) if show_sensitive else result.plan
+    if drift_only:
+        from composeswarm.plan.drift import only_drift
+
+        plan = only_drift(plan)
     print_report(plan, fmt, result.load_warnings)
     return plan_exit(plan)
 

@@ -167,3 +167,13 @@ def test_unknown_format_is_refused() -> None:
 def test_values(value: object, shown: str) -> None:
     plan = Plan(stack="st", changes=(Change("service", "st_web", "update", (FieldChange("x", value, None),)),))
     assert render_plan(plan, "text", colour=False).splitlines()[2] == f"      x: {shown} -> (none)"
+
+
+def test_a_drifted_field_says_it_changed_outside_composeswarm() -> None:
+    from composeswarm.plan.changes import Change, FieldChange, Plan
+    from composeswarm.render.plan_report import plan_json, plan_text
+
+    plan = Plan("st", changes=(Change("service", "st_web", "update", (FieldChange("deploy.replicas", 5, 3, drift=True, recorded=3),)),),
+                drift_from=7)
+    assert plan_text(plan).splitlines()[2] == "      deploy.replicas: 5 -> 3 (changed outside composeswarm: was 3 at revision 7)"
+    assert plan_json(plan)["changes"][0]["fields"] == [{"path": "deploy.replicas", "before": 5, "after": 3, "drift": True, "recorded": 3}]
