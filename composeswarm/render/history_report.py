@@ -62,7 +62,12 @@ def print_revision(revision: Revision, fmt: str) -> None:
         sys.stdout.write(json.dumps(revision.project, indent=2, ensure_ascii=False) + "\n")
 
 
+def recorded_line(revision: Revision) -> str:
+    """`recorded revision N of STACK: OUTCOME (compressed: gzip+base64)`."""
+    return f"recorded revision {revision.number} of {revision.stack}: {revision.outcome} (compressed: gzip+base64)"
+
+
 def print_recorded(revision: Revision, pruned: list[str]) -> None:
-    """The line a recorded deploy leaves on stderr (stdout stays the deploy's, JSON too)."""
-    note = " (compressed: gzip+base64)" if revision.compressed else ""
-    sys.stderr.write(f"recorded revision {revision.number} of {revision.stack}: {revision.outcome}{note}\n")
+    """A note on stderr when the record had to be compressed (deploy's output is otherwise unchanged)."""
+    if revision.compressed:
+        sys.stderr.write(recorded_line(revision) + "\n")
