@@ -173,7 +173,9 @@ def _history(engine: Engine, opts: DeployOptions, history: HistoryOptions | None
     from composeswarm.act.revisions import kept_versions, list_revisions
 
     revisions = list_revisions(engine, opts.stack)
-    plan_args: Json = {"keep": kept_versions(revisions)}
+    # what the revisions that stay after this deploy's is recorded use (it pushes the oldest out)
+    limit = history.limit if history is not None else len(revisions) + 1
+    plan_args: Json = {"keep": kept_versions(revisions[len(revisions) - limit + 1:] if limit > 1 else [])}
     if opts.revision is not None:
         check_versions_kept(opts.revision, live.secrets, live.configs)
         plan_args["pinned"] = pinned_digests(opts.revision)
