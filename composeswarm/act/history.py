@@ -168,7 +168,8 @@ def recorded(deployment: Deployment, history: HistoryOptions, *, project: Projec
         if history.atomic and undone:
             outcome = "failed (undone)" if not isinstance(error, RolloutTimeout) else "timed out (undone)"
         stamp, user, host = who(time.time())
-        digests = digests_of(dict(deployment.desired.secrets), dict(deployment.desired.configs))
+        desired = deployment.desired
+        digests = digests_of(dict(desired.secrets), dict(desired.configs)) if desired is not None else {}
         if source is not None:  # a rollback's contents are not read: the recorded digests stand
             digests = {k: {**source.digests.get(k, {}), **v} for k, v in digests.items()}
         revision = Revision(

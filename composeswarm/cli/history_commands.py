@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -124,7 +124,9 @@ class SavePlan:
     def __init__(self, path: str, opts: DeployOptions) -> None:
         if "-" in (opts.files or []):
             raise bad_option("--out: a plan of files read from standard input cannot be saved (deploy --plan reads them again)")
-        self.path, self.opts, self.checks = path, opts, None
+        self.path, self.opts = path, opts
+        self.checks: dict[str, Any] | None = None
+        self.files: list[str] = []
 
     def __call__(self, deployment: Deployment) -> None:
         from composeswarm.act.saved import checks_of
