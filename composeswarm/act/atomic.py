@@ -10,6 +10,7 @@ them. Then the restored services are waited for. Returns what was undone, one li
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from composeswarm.errors import EngineError
@@ -22,8 +23,11 @@ Json = dict[str, Any]
 _RETRY_EVERY = 0.5
 
 
-def undo(deployment: Deployment, *, timeout: float) -> list[str]:
-    """Undo what `deployment` applied; what was put back, and what could not be, one line each."""
+def undo(deployment: Deployment, *, timeout: float, wait: Callable[[Deployment, list[str], float], list[str]] | None = None) -> list[str]:
+    """Undo what `deployment` applied; what was put back, and what could not be, one line each.
+
+    `wait` waits for the restored services (IDs, deadline) and says which did not converge (default: the watcher).
+    """
     engine, applied = deployment.engine, deployment.result.applied
     if applied is None:
         return []
@@ -48,7 +52,7 @@ def undo(deployment: Deployment, *, timeout: float) -> list[str]:
                 continue
             lines.append(_remove_created(engine, kind, name, ident, deadline))
     if waits:
-        lines.extend(_wait(deployment, waits, deadline))
+        lines.extend((wait or _wait)(deployment, waits, deadline))
     return lines
 
 
