@@ -126,13 +126,21 @@ def _remove(
     for kind, objs, remover in (
         ("service", services, gateway.remove_service),
         ("secret", secrets, gateway.remove_secret),
-        ("config", configs + revisions, gateway.remove_config),
+        ("config", configs, gateway.remove_config),
     ):
         for obj in sorted(objs, key=_name):
             on_event(RemoveEvent("remove", kind, _name(obj)))
             error = attempt(kind, obj, remover)
             if error is not None:
                 fail(kind, obj, error)
+
+    # the history: no line of its own (rm prints what docker stack rm prints), a failure reported all the same
+    for obj in sorted(revisions, key=_name):
+        try:
+            gateway.remove_config(_id(obj), _name(obj))
+        except EngineError as exc:
+            if not _not_found(exc):
+                fail("config", obj, exc)
 
     pending: list[Json] = []
     for obj in sorted(networks, key=_name):

@@ -129,10 +129,11 @@ def test_the_stacks_history_goes_with_it_and_no_other_stacks() -> None:
     engine.configs += [{"ID": "r1", "Spec": {"Name": "st_composeswarm-rev-1"}},
                        {"ID": "r2", "Spec": {"Name": "st_composeswarm-rev-12"}},
                        {"ID": "o", "Spec": {"Name": "st_composeswarm-rev-x"}}]
-    _, _, error = _run(engine)
+    events, _, error = _run(engine)
     assert error is None
+    assert not [e for e in events if "composeswarm-rev" in e]  # rm prints what docker stack rm prints
     assert engine.calls_of("remove")[:6] == [
-        "remove service st_db", "remove service st_web", "remove secret st_token",
-        "remove config st_composeswarm-rev-1", "remove config st_composeswarm-rev-12", "remove config st_conf",
+        "remove service st_db", "remove service st_web", "remove secret st_token", "remove config st_conf",
+        "remove config st_composeswarm-rev-1", "remove config st_composeswarm-rev-12",
     ]
     assert "remove config st_composeswarm-rev-x" not in engine.calls
