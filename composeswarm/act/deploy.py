@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from composeswarm.engine.gateway import Engine
     from composeswarm.engine.live import LiveStack
     from composeswarm.plan.waves import Order
+    from composeswarm.act.history import HistoryOptions
+    from composeswarm.act.revisions import Revision
+    from composeswarm.load.model import Project
 
 Json = dict[str, Any]
 # Networks that always exist on every node: docker never inspects them (NetworkMode.IsUserDefined).
@@ -48,6 +51,8 @@ class DeployOptions:
     dry_run: bool = False
     context: str | None = None
     strict_placement: bool = False  # replicas no node can take are an error (else a warning)
+    atomic: bool = False  # undo a failed rollout (act.history, act.atomic)
+    revision: Revision | None = None  # a rollback: deploy this recorded project instead of the files
 
 
 @dataclass
@@ -81,6 +86,10 @@ class Deployment:
     order: Order  # depends_on waves and conditions, read from the files loaded here (once: stdin too)
     result: DeployResult
     replan: Replan | None = None  # one service planned again against a fresh read (an update out of sequence)
+    desired: DesiredStack | None = None
+    project: Project | None = None
+    revisions: list[Revision] = field(default_factory=list)  # the stack's history, read before the plan
+    live: LiveStack | None = None  # the live stack as read for the plan (a saved plan's version indexes)
     masked: tuple[str, ...] = ()  # secret contents and credential-like values: never shown in task logs
 
     def mask(self, text: str) -> str:
@@ -97,6 +106,7 @@ def prepare(
     connect: Callable[[], Engine] | None = None,
     on_loaded: Callable[[list[Issue]], None] | None = None,
     before_read: Callable[[Engine], Holder | None] | None = None,
+    history: HistoryOptions | None = None,
 ) -> Deployment:
     """Load, convert, check against the engine, resolve images and plan; no write call but `before_read`'s.
 
@@ -104,6 +114,7 @@ def prepare(
     converted, so a bad file is reported as such even when no engine answers. `on_loaded` gets the
     files' warnings as soon as they are read (docker prints them before any call). `before_read` runs
     before the live stack is read (the deploy lock: what is planned is what the lock holder sees).
+    With `history`, the stack's revisions are read too: the versions they use are not retired.
     """
     from composeswarm.convert.stack import convert_project
     from composeswarm.load.project import load_project
@@ -115,10 +126,16 @@ def prepare(
     started = time.monotonic()
     check_stack_name(opts.stack)
     mode = check_resolve_mode(opts.resolve_image)
-    project, load_warnings = load_project(opts.files or [], opts.env_files or [])
+    if opts.revision is not None:
+        from composeswarm.act.history import load_revision
+
+        project, load_warnings = load_revision(opts.revision)
+        load_warnings = [w for w in load_warnings if not w.message.startswith("open ")]  # its files may be gone
+    else:
+        project, load_warnings = load_project(opts.files or [], opts.env_files or [])
     if on_loaded is not None:
         on_loaded(list(load_warnings))
-    desired = convert_project(project, opts.stack)
+    desired = convert_project(project, opts.stack, read_files=opts.revision is None)
     order = make_order(project, opts.stack)
 
     if engine is None and connect is not None:
@@ -131,6 +148,7 @@ def prepare(
     lock_held = before_read(engine) if before_read is not None else None
     live = engine.read_stack(opts.stack)
     nodes = engine.read_nodes()
+    revisions, plan_args = _history(engine, opts, history, live)
     refs = live_refs(live)
     external_ids = check_external_networks(engine, _names(desired, "external_networks"))
     refs.networks.update(external_ids)
@@ -143,7 +161,12 @@ def prepare(
     )
     desired = _with_services(desired, resolved.services)
     network_names = {ident: name for name, ident in external_ids.items()}
-    plan = check_placement(make_plan(desired, live, prune=opts.prune, network_names=network_names), nodes)
+    plan = make_plan(desired, live, prune=opts.prune, network_names=network_names, **plan_args)
+    if opts.dry_run and revisions and opts.revision is None:  # a plan shows drift since the last revision
+        from composeswarm.act.history import with_drift
+
+        plan = with_drift(plan, revisions[-1], live, network_names=network_names, keep=plan_args.get("keep", ()))
+    plan = check_placement(plan, nodes)
     if opts.strict_placement:
         check_strict_placement(plan)
     result = DeployResult(
@@ -151,12 +174,30 @@ def prepare(
         warnings=list(resolved.warnings), dry_run=opts.dry_run, seconds=time.monotonic() - started,
         lock_held=lock_held,
     )
-    replan = replanner(desired, live, prune=opts.prune, network_names=network_names)
+    replan = replanner(desired, live, prune=opts.prune, network_names=network_names, **plan_args)
     return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result, replan=replan,
+                      desired=desired, project=project, revisions=revisions, live=live,
                       masked=sensitive_values(desired))
 
 
-def replanner(desired: DesiredStack, live: LiveStack, *, prune: bool, network_names: Mapping[str, str]) -> Replan:
+def _history(engine: Engine, opts: DeployOptions, history: HistoryOptions | None, live: LiveStack) -> tuple[list[Revision], Json]:
+    """The stack's revisions and what the plan keeps and pins for them (nothing without history)."""
+    if history is None and opts.revision is None:
+        return [], {}
+    from composeswarm.act.history import check_versions_kept, pinned_digests
+    from composeswarm.act.revisions import kept_versions, list_revisions
+
+    revisions = list_revisions(engine, opts.stack)
+    # what the revisions that stay after this deploy's is recorded use (it pushes the oldest out)
+    limit = history.limit if history is not None else len(revisions) + 1
+    plan_args: Json = {"keep": kept_versions(revisions[len(revisions) - limit + 1:] if limit > 1 else [])}
+    if opts.revision is not None:
+        check_versions_kept(opts.revision, live.secrets, live.configs)
+        plan_args["pinned"] = pinned_digests(opts.revision)
+    return revisions, plan_args
+
+
+def replanner(desired: DesiredStack, live: LiveStack, *, prune: bool, network_names: Mapping[str, str], **plan_args: Any) -> Replan:
     """Plan one service again as `make_plan` did, with that service read afresh and all else as first read.
 
     Everything but the service stays as the first read saw it, so secret and config references point at
@@ -166,7 +207,7 @@ def replanner(desired: DesiredStack, live: LiveStack, *, prune: bool, network_na
 
     def replan(name: str, fresh: Json) -> Change | None:
         services = [fresh if (s.get("Spec") or {}).get("Name") == name else s for s in live.services]
-        again = make_plan(desired, dataclasses.replace(live, services=services), prune=prune, network_names=network_names)
+        again = make_plan(desired, dataclasses.replace(live, services=services), prune=prune, network_names=network_names, **plan_args)
         return next((c for c in again.changes if c.kind == "service" and c.name == name), None)
 
     return replan
@@ -211,12 +252,16 @@ def deploy(
     on_planned: Callable[[DeployResult], None] | None = None,
     on_step: OnStep | None = None,
     lock: LockOptions | None = None,
+    history: HistoryOptions | None = None,
+    check: Callable[[Deployment], None] | None = None,
 ) -> DeployResult:
     """Deploy (or with dry_run, only plan) the stack: `prepare`, then `carry_out` in `watch`'s context.
 
     `on_planned` gets the result before any call is made; it is the one `carry_out` fills in, so
     it tells what was done even when a call is refused or the rollout fails. With `lock`, the stack's
     deploy lock is held from before the live read to the end (a dry run only notes who holds it).
+    With `history`, a deploy that writes anything is recorded as the stack's next revision (lock held).
+    `check` sees the planned deployment before anything is written (a saved plan's: refuse a stale one).
     """
     with ExitStack() as held:
 
@@ -230,9 +275,12 @@ def deploy(
             held.enter_context(hold_lock(engine, opts.stack, lock))
             return None
 
-        deployment = prepare(opts, engine=engine, connect=connect, on_loaded=on_loaded, before_read=take_lock)
+        deployment = prepare(opts, engine=engine, connect=connect, on_loaded=on_loaded, before_read=take_lock, history=history)
+        if check is not None:
+            check(deployment)
         if on_planned is not None:
             on_planned(deployment.result)
+        held.enter_context(_recording(deployment, history))
         if watch is None or opts.dry_run or opts.detach:  # nothing to wait for (--detach: as docker stack deploy)
             return carry_out(deployment, on_step=on_step)
         wait, watching = watch(deployment)
@@ -249,6 +297,18 @@ def check_strict_placement(plan: Plan) -> None:
     ]
     if issues:
         raise InputError(issues)
+
+
+def _recording(deployment: Deployment, history: HistoryOptions | None) -> AbstractContextManager[object]:
+    """Where the deploy is recorded (act.history): only with history, and only when it writes anything."""
+    from contextlib import nullcontext
+
+    if history is None or deployment.opts.dry_run or not deployment.result.plan.has_changes:
+        return nullcontext()
+    from composeswarm.act.history import recorded
+
+    assert deployment.project is not None
+    return recorded(deployment, history, project=deployment.project, revisions=deployment.revisions)
 
 
 def live_refs(live: LiveStack) -> Refs:

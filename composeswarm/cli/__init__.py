@@ -9,6 +9,7 @@ from __future__ import annotations
 # importing a commands module registers its commands, in this order in --help
 from composeswarm.cli import ops_commands  # noqa: F401  isort: skip
 from composeswarm.cli import deploy_commands  # noqa: F401  isort: skip
+from composeswarm.cli import history_commands  # noqa: F401  isort: skip
 from composeswarm.cli import file_commands  # noqa: F401  isort: skip
 from composeswarm.cli.frame import EXIT_CODES_HELP, app, main
 

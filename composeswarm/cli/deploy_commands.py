@@ -39,6 +39,12 @@ def deploy_cmd(
     lock_timeout: LockTimeoutOpt = None,
     strict_placement: Annotated[bool, typer.Option("--strict-placement", help="Refuse (exit 1, nothing written) when some replicas "
                                                    "fit no node: constraints, max_replicas_per_node, reservations, drained or down nodes.")] = False,
+    atomic: Annotated[bool, typer.Option("--atomic", help="If the rollout fails, is rolled back or times out, put the stack back "
+                                         "as it was before this deploy (updated services to their previous spec, created "
+                                         "services and secret/config versions removed), then exit 3 (4 on a timeout).")] = False,
+    history_limit: Annotated[int, typer.Option("--history-limit", metavar="N", help="Revisions of the stack kept in the swarm (see history).")] = 10,
+    plan_file: Annotated[Optional[str], typer.Option("--plan", metavar="FILE", help="Apply exactly the plan `plan --out FILE` saved; "
+                                                     "refused (exit 1, nothing written) when a live object or a file it read changed since.")] = None,
     output: OutputOpt = "text",
     context: ContextOpt = None,
     metrics_file: Annotated[Optional[str], typer.Option("--metrics-file", envvar="COMPOSESWARM_METRICS_FILE", metavar="PATH", help="Write the deploy's Prometheus metrics to PATH, in node_exporter's textfile format (docs/metrics.md).")] = None,
@@ -59,14 +65,18 @@ def deploy_cmd(
 
     def body() -> int:
         from composeswarm.act.deploy import DeployOptions, deploy
+        from composeswarm.cli.history_commands import history_options, saved_plan
 
         output_format(output)
+        saved = saved_plan(plan_file, file, env_file, prune) if plan_file else None
         if timeout <= 0:
             raise bad_option(f"--timeout must be more than 0 seconds, got {timeout:g}")
         opts = DeployOptions(
-            stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
+            stack=stack, files=saved.files if saved else file, env_files=saved.env_files if saved else env_file,
+            prune=saved.prune if saved else prune, resolve_image="never" if saved else resolve_image,
             with_registry_auth=with_registry_auth, detach=detach or no_wait, dry_run=dry_run, context=context,
             strict_placement=strict_placement,
+            atomic=atomic,
         )
         # it checks the stack name and --resolve-image first, as docker does; it reads the files once (stdin too)
         with metrics.recording(report) if metrics is not None else contextlib.nullcontext():
@@ -74,7 +84,8 @@ def deploy_cmd(
                 opts, connect=lambda: metrics.connected(connect(context)) if metrics else connect(context),
                 watch=functools.partial(_watch, report, timeout, failure_logs),
                 on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,
-                lock=lock_options(lock_timeout, timeout),
+                lock=lock_options(lock_timeout, timeout), history=history_options(history_limit, atomic),
+                check=saved.check if saved else None,
             )
         report.done(result)
         return plan_exit(result.plan) if dry_run else errors.EXIT_OK
@@ -111,9 +122,12 @@ def plan_cmd(
     prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
     output: OutputOpt = "text",
     show_sensitive: Annotated[bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")] = False,
+    drift_only: Annotated[bool, typer.Option("--drift-only", help="Show only the fields changed outside composeswarm since its last revision (exit 2 when any).")] = False,
+    out: Annotated[Optional[str], typer.Option("--out", metavar="FILE", help="Save the plan for `deploy --plan FILE` (mode 0600, no secret content).")] = None,
     context: ContextOpt = None,
 ) -> int:
     from composeswarm.act.deploy import DeployOptions, deploy
+    from composeswarm.cli.history_commands import SavePlan, history_options
     from composeswarm.plan.sensitive import reveal
     from composeswarm.render.plan_report import print_report
 
@@ -121,8 +135,16 @@ def plan_cmd(
     # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
     opts = DeployOptions(stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True,
                          context=context)
-    result = deploy(opts, lock=lock_options(0, 0))  # a dry run never takes the lock: it notes who holds it
+    # a dry run never takes the lock: it notes who holds it; the history's kept versions are planned as deploy does
+    save = SavePlan(out, opts) if out else None
+    result = deploy(opts, lock=lock_options(0, 0), history=history_options(10), check=save)
+    if save is not None:
+        save.write(result.plan)
     plan = reveal(result.plan) if show_sensitive else result.plan
+    if drift_only:
+        from composeswarm.plan.drift import only_drift
+
+        plan = only_drift(plan)
     print_report(plan, fmt, result.load_warnings)
     return plan_exit(plan)
 

@@ -35,11 +35,12 @@ def _read(path: str, kind: str) -> bytes:
 
 
 def convert_objects(
-    kind: str, objects: Mapping[str, Any], ns: Namespace, working_dir: str
+    kind: str, objects: Mapping[str, Any], ns: Namespace, working_dir: str, *, read_files: bool = True
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """(engine name -> spec for each non-external secret/config, sorted external engine names).
 
     `kind` is "secret" or "config". Every non-external entry is created, used or not, as docker does.
+    Without `read_files` (a rollback: the content is the recorded digest's), a file-based one has Data None.
     """
     created: dict[str, dict[str, Any]] = {}
     external: list[str] = []
@@ -61,6 +62,8 @@ def convert_objects(
                 spec["Driver"] = {"Name": str(driver)}
                 if cfg.get("driver_opts"):
                     spec["Driver"]["Options"] = str_map(cfg["driver_opts"])
+            elif not read_files:
+                spec["Data"] = None
             else:
                 path = str(cfg.get("file") or "")
                 # docker resolves an empty `file` to the working directory, and then fails to read it

@@ -39,8 +39,12 @@ class DesiredStack:
     services: dict[str, ServiceSpec] = field(default_factory=dict)
 
 
-def convert_project(project: Project, stack: str) -> DesiredStack:
-    """The desired stack for `project` deployed as `stack`; InputError lists every conversion error."""
+def convert_project(project: Project, stack: str, *, read_files: bool = True) -> DesiredStack:
+    """The desired stack for `project` deployed as `stack`; InputError lists every conversion error.
+
+    Without `read_files`, secret and config files are not read (their Data is None): a rollback pins
+    them to the content digests its revision recorded.
+    """
     ns = Namespace(stack)
     issues: list[Issue] = []
     services: dict[str, ServiceSpec] = {}
@@ -63,7 +67,7 @@ def convert_project(project: Project, stack: str) -> DesiredStack:
     objects: dict[str, tuple[dict[str, ObjectSpec], list[str]]] = {}
     for kind, section, key in (("secret", project.secrets, "secrets"), ("config", project.configs, "configs")):
         try:
-            objects[key] = convert_objects(kind, section, ns, project.working_dir)
+            objects[key] = convert_objects(kind, section, ns, project.working_dir, read_files=read_files)
         except ConvertError as exc:
             issues.append(project.issue_at((key,) + exc.path, exc.message))
             objects[key] = ({}, [])

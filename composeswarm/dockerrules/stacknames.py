@@ -13,12 +13,22 @@ from composeswarm.errors import InputError, Issue
 LABEL_NAMESPACE = "com.docker.stack.namespace"
 # The image as written in the file, on the ServiceSpec (docker's convert.LabelImage).
 LABEL_IMAGE = "com.docker.stack.image"
+# composeswarm's record of a stack's deploys: configs `<stack>_composeswarm-rev-<N>`, without the stack
+# label (never part of the stack's content); `rm` removes them by name with the stack.
+REVISION_INFIX = "_composeswarm-rev-"
 
 
 def check_stack_name(stack: str) -> None:
     """docker's only check of a stack name: not empty once whitespace and quotes are trimmed."""
     if all(c.isspace() or c in "\"'" for c in stack):
         raise InputError([Issue("", None, None, (), f"invalid stack name: {go_quote(stack)}")])
+
+
+def revision_number(stack: str, name: str) -> int | None:
+    """N when `name` is the stack's revision `<stack>_composeswarm-rev-<N>`, else None."""
+    prefix = stack + REVISION_INFIX
+    tail = name[len(prefix):] if name.startswith(prefix) else ""
+    return int(tail) if tail.isdigit() and tail.isascii() else None
 
 
 def stack_filter(stack: str) -> dict[str, list[str]]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from composeswarm.errors import EngineError
 from composeswarm.ops.rows import Json, is_terminal
-from composeswarm.dockerrules.stacknames import stack_filter
+from composeswarm.dockerrules.stacknames import REVISION_INFIX, revision_number, stack_filter
 
 if TYPE_CHECKING:
     from composeswarm.engine.live import LiveStack
@@ -32,6 +32,7 @@ class RemoveGateway(Protocol):
     """The engine calls `rm` needs (composeswarm.engine.gateway.Engine has them)."""
 
     def read_stack(self, stack: str) -> LiveStack: ...
+    def list_configs(self, names: list[str] | None = None) -> list[Json]: ...
     def list_tasks(self, filters: dict[str, list[str]] | None = None) -> list[Json]: ...
     def remove_service(self, ident: str, name: str | None = None) -> None: ...
     def remove_secret(self, ident: str, name: str | None = None) -> None: ...
@@ -100,7 +101,9 @@ def _remove(
 ) -> RemoveResult:
     live = gateway.read_stack(stack)
     services, secrets, configs, networks = live.services, live.secrets, live.configs, live.networks
-    if live.is_empty():
+    # the stack's history (configs without the stack label: composeswarm's own record) goes with it
+    revisions = [c for c in gateway.list_configs([stack + REVISION_INFIX]) if revision_number(stack, _name(c)) is not None]
+    if live.is_empty() and not revisions:
         raise EngineError(f"nothing found in stack: {stack}")
     result = RemoveResult()
     start = clock()
@@ -130,6 +133,14 @@ def _remove(
             error = attempt(kind, obj, remover)
             if error is not None:
                 fail(kind, obj, error)
+
+    # the history: no line of its own (rm prints what docker stack rm prints), a failure reported all the same
+    for obj in sorted(revisions, key=_name):
+        try:
+            gateway.remove_config(_id(obj), _name(obj))
+        except EngineError as exc:
+            if not _not_found(exc):
+                fail("config", obj, exc)
 
     pending: list[Json] = []
     for obj in sorted(networks, key=_name):

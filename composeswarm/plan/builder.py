@@ -20,7 +20,7 @@ the converter made them; IDs are bound at apply time (new secret versions get th
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from composeswarm.dockerrules.stacknames import LABEL_IMAGE
@@ -41,13 +41,18 @@ def make_plan(
     prune: bool = False,
     show_sensitive: bool = False,
     network_names: Mapping[str, str] | None = None,
+    keep: Collection[str] = (),
+    pinned: Mapping[str, str] | None = None,
 ) -> Plan:
     """Compare the desired stack with the live one and list the changes, in apply order.
 
     `network_names` maps network IDs to names for networks outside the stack (external ones): the
     engine stores IDs in a service's network targets; without it only the stack's own are known.
+    `keep` names secret and config versions never retired (the stack's retained revisions use them);
+    `pinned` gives the content digest of secrets and configs whose Data is None (a rollback's).
     """
     builder = _Builder(desired, live, prune, show_sensitive, network_names or {})
+    builder.keep, builder.pinned = frozenset(keep), dict(pinned or {})
     return builder.build()
 
 
@@ -74,6 +79,8 @@ class _Builder:
         self.unchanged: list[tuple[Kind, str]] = []
         self.notes: list[str] = []
         self.renamed: dict[str, dict[str, str]] = {"secret": {}, "config": {}}  # base -> current name
+        self.keep: frozenset[str] = frozenset()
+        self.pinned: dict[str, str] = {}
 
     def build(self) -> Plan:
         self._networks()
@@ -121,6 +128,8 @@ class _Builder:
             data = spec.get("Data")
             file_based = isinstance(data, (bytes, bytearray)) and not spec.get("Driver")
             digest = content_digest(bytes(data)) if isinstance(data, (bytes, bytearray)) and file_based else None
+            if data is None and base in self.pinned:
+                digest = self.pinned[base]
             if digest is not None:
                 spec["Labels"] = {**(spec.get("Labels") or {}), DIGEST_LABEL: digest}
             versions = self._versions(base, live_by_name)
@@ -185,6 +194,9 @@ class _Builder:
     def _retire(self, kind: Literal["secret", "config"], version: Json, part_of: str | None) -> None:
         """Plan the removal of an old version, unless a service that stays out of the plan uses it."""
         name = str(version["Spec"]["Name"])
+        if name in self.keep:
+            self.notes.append(f"{kind} {name} is an old version kept for the stack's history (--history-limit)")
+            return
         desired_names = {str(s.get("Name") or k) for k, s in self.desired.services.items()}
         key = "Secrets" if kind == "secret" else "Configs"
         ref_key = "SecretName" if kind == "secret" else "ConfigName"

@@ -26,6 +26,9 @@ class FieldChange:
     before: Any
     after: Any
     sensitive: bool = False  # value must be masked unless --show-sensitive
+    # changed outside composeswarm since the last revision (`plan.drift`): the value that revision deployed
+    drift: bool = False
+    recorded: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class Plan:
     unchanged: tuple[tuple[Kind, str], ...] = ()
     external_networks: tuple[str, ...] = ()  # must exist before services are created
     notes: tuple[str, ...] = field(default=())  # things the user should know (not changes)
+    drift_from: int | None = None  # the revision drift is measured from (plan.drift), None when not looked at
 
     @property
     def has_changes(self) -> bool:

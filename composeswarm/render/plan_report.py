@@ -53,7 +53,8 @@ def _change_json(change: Change) -> dict[str, Any]:
         "kind": change.kind,
         "name": change.name,
         "action": change.action,
-        "fields": [{"path": f.path, "before": _masked(f, f.before), "after": _masked(f, f.after)} for f in change.fields],
+        "fields": [{"path": f.path, "before": _masked(f, f.before), "after": _masked(f, f.after), **_drift_json(f)}
+                   for f in change.fields],
     }
     if change.placement is not None:
         doc["placement"] = change.placement.as_json()
@@ -95,7 +96,8 @@ def plan_text(plan: Plan, *, colour: bool = False) -> str:
         for change in shown:
             lines.append(_headline(change, colour, completions.get(change.name)))
             for fc in change.fields:
-                lines.append(f"      {fc.path}: {_value(_masked(fc, fc.before))} -> {_value(_masked(fc, fc.after))}")
+                lines.append(f"      {fc.path}: {_value(_masked(fc, fc.before))} -> {_value(_masked(fc, fc.after))}"
+                             + _drift_text(fc, plan.drift_from))
     lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"
 
@@ -128,6 +130,17 @@ def _headline(change: Change, colour: bool, completion: Change | None) -> str:
     if colour:
         text = f"\x1b[{_COLOURS[change.action]}m{text}\x1b[0m"
     return "  " + text
+
+
+def _drift_json(fc: FieldChange) -> dict[str, Any]:
+    """`"drift": true, "recorded": value` on a field changed outside composeswarm (nothing otherwise)."""
+    return {"drift": True, "recorded": _masked(fc, fc.recorded)} if fc.drift else {}
+
+
+def _drift_text(fc: FieldChange, revision: int | None) -> str:
+    if not fc.drift:
+        return ""
+    return f" (changed outside composeswarm: was {_value(_masked(fc, fc.recorded))} at revision {revision})"
 
 
 def _masked(fc: FieldChange, value: Any) -> Any:

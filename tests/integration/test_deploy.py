@@ -343,7 +343,8 @@ def test_changed_secret_is_rotated_not_refused(tmp_path: Path, stack_name: str) 
     file = write(tmp_path, BASIC)
     assert deploy(stack_name, file).returncode == 0
     (tmp_path / "pw.txt").write_text("n3w s3cret\n")
-    run = deploy(stack_name, file)
+    # --history-limit 1: no earlier revision stays to keep the old version for a rollback (docs/history.md)
+    run = deploy(stack_name, file, "--history-limit", "1")
     s = stack_name
     rotated = [n for n in objects(s) if n.startswith(f"secret {s}_pw_")]
     assert len(rotated) == 1, objects(s)

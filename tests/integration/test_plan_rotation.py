@@ -136,7 +136,9 @@ def test_rotating_a_secret_and_a_config(stack_name: str, docker: Docker, tmp_pat
     deploy(stack_name, tmp_path)
     assert read_in_task(docker, service, "/run/secrets/token") == "token-v2\n"
     assert read_in_task(docker, service, "/etc/app.conf") == "conf-v2\n"
-    assert (names(docker, "secret", stack_name), names(docker, "config", stack_name)) == ([new_secret], [new_config])
+    # the old versions stay while revision 1 (which uses them) is kept in the history (--history-limit)
+    assert (names(docker, "secret", stack_name), names(docker, "config", stack_name)) == (
+        sorted([f"{stack_name}_token", new_secret]), sorted([f"{stack_name}_conf", new_config]))
     assert plan_json(stack_name, tmp_path)[0] == 0  # the rotated names are now the current ones
 
 

@@ -122,3 +122,18 @@ def test_gone_already_is_fine_and_other_errors_are_reported() -> None:
 
 def test_nothing_found() -> None:
     assert _run(swarm(LiveStack(stack="st")))[2] == "nothing found in stack: st"
+
+
+def test_the_stacks_history_goes_with_it_and_no_other_stacks() -> None:
+    engine = swarm(_stack())
+    engine.configs += [{"ID": "r1", "Spec": {"Name": "st_composeswarm-rev-1"}},
+                       {"ID": "r2", "Spec": {"Name": "st_composeswarm-rev-12"}},
+                       {"ID": "o", "Spec": {"Name": "st_composeswarm-rev-x"}}]
+    events, _, error = _run(engine)
+    assert error is None
+    assert not [e for e in events if "composeswarm-rev" in e]  # rm prints what docker stack rm prints
+    assert engine.calls_of("remove")[:6] == [
+        "remove service st_db", "remove service st_web", "remove secret st_token", "remove config st_conf",
+        "remove config st_composeswarm-rev-1", "remove config st_composeswarm-rev-12",
+    ]
+    assert "remove config st_composeswarm-rev-x" not in engine.calls

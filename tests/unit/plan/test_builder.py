@@ -304,3 +304,26 @@ def test_leftover_old_version_is_removed_unless_a_service_outside_the_plan_uses_
             "service st_stray is not in the file; --prune removes it",
         ),
     )
+
+
+def test_a_version_a_retained_revision_uses_is_kept_not_retired() -> None:
+    old, new = content_digest(b"old"), content_digest(b"new")
+    desired = Desired(secrets={"st_s": {"Name": "st_s", "Labels": {"com.docker.stack.namespace": "st"}, "Data": b"new"}}, services={"st_web": _with_secret("st_s")})
+    live = LiveStack("st", services=[stored(_with_secret("st_s"))], networks=[NET], secrets=[_secret("st_s", old)])
+    plan = make_plan(desired, live, keep={"st_s"})
+    assert [(c.kind, c.action, c.name) for c in plan.changes] == [
+        ("secret", "replace", versioned_name("st_s", new)), ("service", "update", "st_web"),
+    ]
+    assert "secret st_s is an old version kept for the stack's history (--history-limit)" in plan.notes
+
+
+def test_a_pinned_secret_without_data_goes_back_to_the_version_with_that_digest() -> None:
+    old, new = content_digest(b"old"), content_digest(b"new")
+    new_name = versioned_name("st_s", new)
+    desired = Desired(secrets={"st_s": {"Name": "st_s", "Labels": {"com.docker.stack.namespace": "st"}, "Data": None}}, services={"st_web": _with_secret("st_s")})
+    live = LiveStack("st", services=[stored(_with_secret(new_name))], networks=[NET],
+                     secrets=[_secret("st_s", old, "sec1"), _secret(new_name, new, "sec2")])
+    plan = make_plan(desired, live, pinned={"st_s": old}, keep={new_name})
+    assert [(c.kind, c.action, c.name) for c in plan.changes] == [("service", "update", "st_web")]
+    assert plan.changes[0].fields == (FieldChange("secrets[0].source", new_name, "st_s"),)
+    assert ("secret", "st_s") in plan.unchanged

@@ -198,3 +198,13 @@ def test_placement_json() -> None:
         ("shop_agent", {"nodes_matching": 2, "replicas": None, "placeable": 2, "reasons": ["1 node is drained"]}),
         ("shop_old", None),
     ]
+
+
+def test_a_drifted_field_says_it_changed_outside_composeswarm() -> None:
+    from composeswarm.plan.changes import Change, FieldChange, Plan
+    from composeswarm.render.plan_report import plan_json, plan_text
+
+    plan = Plan("st", changes=(Change("service", "st_web", "update", (FieldChange("deploy.replicas", 5, 3, drift=True, recorded=3),)),),
+                drift_from=7)
+    assert plan_text(plan).splitlines()[2] == "      deploy.replicas: 5 -> 3 (changed outside composeswarm: was 3 at revision 7)"
+    assert plan_json(plan)["changes"][0]["fields"] == [{"path": "deploy.replicas", "before": 5, "after": 3, "drift": True, "recorded": 3}]
