@@ -52,7 +52,7 @@ def deploy_cmd(
 ) -> None:
     """Deploy a stack as `docker stack deploy` does, changing only what differs from the files.
 
-    An unchanged redeploy makes no write call. If the engine refuses a call, what was and was not
+    An unchanged redeploy writes nothing of the stack (only its deploy lock is taken and released). If the engine refuses a call, what was and was not
     applied is listed (exit 1); running the command again converges.
     """
     from composeswarm.render.deploy_report import DeployReport

@@ -19,7 +19,7 @@ from typing import Any
 import docker as docker_sdk
 import pytest
 
-from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE
+from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE, REVISION_INFIX
 from composeswarm.plan.rotation import DIGEST_LABEL, content_digest
 from tests.integration.conftest import REPO_ROOT, random_name, remove_stack
 from tests.support.fault_proxy import Call, FaultProxy, default_upstream
@@ -56,6 +56,11 @@ ROTATION_WRITES = 5
 # The deploy lock (act/lock.py) adds two writes to each: its config is created before the first write
 # and removed after the last. Being killed holding it is a fault like any other: the rerun takes it over.
 LOCK_WRITES = 2
+# The stack's history (act/revisions.py): a deploy that wrote anything records a revision config. These
+# deploys keep one revision (--history-limit 1), so a rotation also removes the revision before it, and
+# the old secret version goes at once, as it would with no history.
+FRESH_REVISION_WRITES = 1
+ROTATION_REVISION_WRITES = 2
 
 
 def is_lock_refresh(call: Call) -> bool:
@@ -81,7 +86,8 @@ def cs(*args: str, cwd: Path, host: str | None = None) -> subprocess.CompletedPr
 
 def deploy(stack: str, cwd: Path, host: str | None = None) -> subprocess.CompletedProcess[str]:
     """`composeswarm deploy --detach`: waiting for the tasks is not what these tests are about."""
-    return cs("deploy", "--resolve-image", "never", "--detach", "-f", "stack.yml", stack, cwd=cwd, host=host)
+    return cs("deploy", "--resolve-image", "never", "--detach", "--history-limit", "1", "-f", "stack.yml", stack,
+              cwd=cwd, host=host)
 
 
 def ok(proc: subprocess.CompletedProcess[str], what: str) -> None:
@@ -96,6 +102,7 @@ class Held:
     networks: list[dict[str, Any]]
     secrets: list[dict[str, Any]]
     configs: list[dict[str, Any]]
+    revisions: list[dict[str, Any]]  # the stack's history (act/revisions.py): configs, but not the stack's content
 
     def names(self) -> dict[str, list[str]]:
         """Sorted names by kind, duplicates kept (a duplicate is what these tests look for)."""
@@ -121,11 +128,13 @@ def held(api: Any, stack: str) -> Held:
         labels = spec.get("Labels") or {}
         return labels.get(LABEL_NAMESPACE) == stack or str(spec.get("Name")).startswith(f"{stack}_")
 
+    configs = [c for c in api.configs() if ours(c)]
     return Held(
         services=[s for s in api.services() if ours(s)],
         networks=[n for n in api.networks() if ours(n)],
         secrets=[s for s in api.secrets() if ours(s)],
-        configs=[c for c in api.configs() if ours(c)],
+        configs=[c for c in configs if REVISION_INFIX not in c["Spec"]["Name"]],
+        revisions=[c for c in configs if REVISION_INFIX in c["Spec"]["Name"]],
     )
 
 
@@ -155,7 +164,7 @@ def clear(api: Any, stack: str, timeout: float = 60) -> None:
     now = held(api, stack)
     for svc in now.services:
         api.remove_service(svc["ID"])
-    for obj, remove in [(s, api.remove_secret) for s in now.secrets] + [(c, api.remove_config) for c in now.configs]:
+    for obj, remove in [(s, api.remove_secret) for s in now.secrets] + [(c, api.remove_config) for c in now.configs + now.revisions]:
         remove(obj["ID"])
     deadline = time.monotonic() + timeout
     while networks := held(api, stack).networks:
@@ -213,7 +222,7 @@ def test_a_deploy_killed_after_every_write_converges_on_rerun(
     try:
         ok(deploy(stack, tmp_path, fault_proxy.docker_host), "the clean deploy")
         writes = len(counted_writes(fault_proxy))
-        assert writes == FRESH_WRITES + LOCK_WRITES, [str(c) for c in fault_proxy.writes()]
+        assert writes == FRESH_WRITES + LOCK_WRITES + FRESH_REVISION_WRITES, [str(c) for c in fault_proxy.writes()]
         clear(api, stack)
         for k in range(1, writes + 1):
             last = killed_at(fault_proxy, k, stack, tmp_path)
@@ -242,7 +251,7 @@ def test_a_rotation_killed_after_every_write_converges_on_rerun(
         fault_proxy.reset()
         ok(deploy(stack, tmp_path, fault_proxy.docker_host), "the clean rotation")
         writes = len(counted_writes(fault_proxy))
-        assert writes == ROTATION_WRITES + LOCK_WRITES, [str(c) for c in fault_proxy.writes()]
+        assert writes == ROTATION_WRITES + LOCK_WRITES + ROTATION_REVISION_WRITES, [str(c) for c in fault_proxy.writes()]
         current = SECRET_V2
         for k in range(1, writes + 1):
             # each kill point rotates the other way (v2 -> v1 -> v2 ...): the same five writes, no reset deploy

@@ -121,7 +121,9 @@ def test_metrics_say_what_happened(tmp_path: Path, stack_name: str, pushgateway:
     assert rollout(pushed) == {web: "converged", api: "converged"}
     assert value(pushed, "composeswarm_deploy_duration_seconds_count", outcome="deployed") == 1
     assert value(pushed, "composeswarm_deploy_noop") == 0
-    assert value(pushed, "composeswarm_deploy_api_calls", type="write") == 3
+    # 3 for the stack, 2 for the deploy lock (created, removed), 1 for the revision; the lock's refresh
+    # every 10 s may add one or two while the deploy waits
+    assert value(pushed, "composeswarm_deploy_api_calls", type="write") in range(6, 9)
     assert (value(pushed, "composeswarm_rollout_duration_seconds", service=web) or 0) > 0
 
     again = deploy(stack_name, file, *args)
@@ -131,7 +133,8 @@ def test_metrics_say_what_happened(tmp_path: Path, stack_name: str, pushgateway:
     assert value(pushed, "composeswarm_deploy_duration_seconds_count", outcome="noop") == 1
     assert value(pushed, "composeswarm_deploy_duration_seconds_count", outcome="deployed") is None
     assert nonzero(pushed, "composeswarm_deploy_changes_applied") == {}
-    assert value(pushed, "composeswarm_deploy_api_calls", type="write") == 0
+    # nothing for the stack and no revision: only the deploy lock's config, created and removed
+    assert value(pushed, "composeswarm_deploy_api_calls", type="write") in range(2, 4)
     assert (value(pushed, "composeswarm_deploy_api_calls", type="read") or 0) > 0
     last_success = value(pushed, "composeswarm_deploy_last_success_timestamp_seconds")
     assert last_success is not None and last_success == value(written, "composeswarm_deploy_last_success_timestamp_seconds")
