@@ -47,6 +47,7 @@ class DeployOptions:
     detach: bool = True
     dry_run: bool = False
     context: str | None = None
+    profiles: list[str] | None = None  # --profile (None: COMPOSE_PROFILES)
 
 
 @dataclass
@@ -105,7 +106,7 @@ def prepare(
     started = time.monotonic()
     check_stack_name(opts.stack)
     mode = check_resolve_mode(opts.resolve_image)
-    project, load_warnings = load_project(opts.files or [], opts.env_files or [])
+    project, load_warnings = load_project(opts.files or [], opts.env_files or [], profiles=opts.profiles)
     if on_loaded is not None:
         on_loaded(list(load_warnings))
     desired = convert_project(project, opts.stack)

@@ -10,7 +10,7 @@ import typer
 
 from composeswarm import errors
 from composeswarm.cli.frame import (
-    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, OutputOpt, StackArg, app, bad_option, command, connect, exit_code, output_format, plan_exit,
+    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, OutputOpt, ProfileOpt, StackArg, app, bad_option, command, connect, exit_code, output_format, plan_exit,
 )
 from composeswarm.render.lock_report import lock_options  # light: no SDK, no stage
 
@@ -26,6 +26,7 @@ def deploy_cmd(
     stack: StackArg,
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
     prune: Annotated[bool, typer.Option("--prune", help="Remove the stack's services that the files no longer have.")] = False,
     resolve_image: Annotated[str, typer.Option("--resolve-image", help="Pin image digests from the registry: always, changed (only images whose name changed) or never.")] = "always",
     with_registry_auth: Annotated[bool, typer.Option("--with-registry-auth", help="Send registry credentials (docker login) to the swarm.")] = False,
@@ -63,6 +64,7 @@ def deploy_cmd(
         opts = DeployOptions(
             stack=stack, files=file, env_files=env_file, prune=prune, resolve_image=resolve_image,
             with_registry_auth=with_registry_auth, detach=detach or no_wait, dry_run=dry_run, context=context,
+            profiles=profile,
         )
         # it checks the stack name and --resolve-image first, as docker does; it reads the files once (stdin too)
         with metrics.recording(report) if metrics is not None else contextlib.nullcontext():
@@ -103,6 +105,7 @@ def plan_cmd(
     stack: StackArg,
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
     prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
     output: OutputOpt = "text",
     show_sensitive: Annotated[bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")] = False,
@@ -115,7 +118,7 @@ def plan_cmd(
     fmt = output_format(output)
     # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
     opts = DeployOptions(stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True,
-                         context=context)
+                         context=context, profiles=profile)
     result = deploy(opts, lock=lock_options(0, 0))  # a dry run never takes the lock: it notes who holds it
     plan = reveal(result.plan) if show_sensitive else result.plan
     print_report(plan, fmt, result.load_warnings)

@@ -54,6 +54,11 @@ ContextOpt = Annotated[
     Optional[str],
     typer.Option("--context", help="Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, current context)."),
 ]
+ProfileOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--profile", metavar="NAME", help="Compose Specification files: enable the services of this profile "
+                 "(repeatable; default: COMPOSE_PROFILES). Services without profiles are always in."),
+]
 StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK")]
 LockTimeoutOpt = Annotated[Optional[float], typer.Option("--lock-timeout", metavar="SECONDS", min=0.0, help="Seconds to wait for the stack's deploy lock held by another run (0: fail at once). Default: --timeout.")]
 

@@ -80,6 +80,9 @@ class _Builder:
         self._files("secret", self.desired.secrets, self.live.secrets)
         self._files("config", self.desired.configs, self.live.configs)
         self._services()
+        note = getattr(self.desired, "spec_note", None)
+        if note is not None:
+            self.notes.append(note.removeprefix("note: "))
         return Plan(
             stack=self.desired.stack,
             changes=tuple(self.first + self.objects + self.services + self.last),
@@ -224,8 +227,11 @@ class _Builder:
                 self.services.append(Change("service", name, "update", fields, send, current))
             else:
                 self.unchanged.append(("service", name))
+        left_out = set(getattr(self.desired, "left_out", ()))
         for name in sorted(set(live_by_name) - desired_names):
-            if self.prune:
+            if name in left_out:
+                self.notes.append(f"service {name} is left out by the active profiles; it is kept, even with --prune")
+            elif self.prune:
                 self.first.append(Change("service", name, "remove", live=live_by_name[name], reason="not in the file"))
             else:
                 self.notes.append(f"service {name} is not in the file; --prune removes it")
