@@ -10,7 +10,7 @@ import typer
 
 from composeswarm import errors
 from composeswarm.cli.frame import (
-    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, OutputOpt, ProfileOpt, StackArg, app, bad_option, command, connect, exit_code, output_format, plan_exit,
+    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, NamedStackArg, OutputOpt, ProfileOpt, app, bad_option, command, connect, exit_code, output_format, plan_exit, stack_or_name,
 )
 from composeswarm.render.lock_report import lock_options  # light: no SDK, no stage
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 @app.command("deploy")
 def deploy_cmd(
-    stack: StackArg,
+    stack: NamedStackArg = None,
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
     profile: ProfileOpt = None,
@@ -49,6 +49,7 @@ def deploy_cmd(
     """
     from composeswarm.render.deploy_report import DeployReport
 
+    stack = stack_or_name(stack, file, env_file, profile)
     report = DeployReport(stack, json=output == "json")  # its output also when the deploy fails
     metrics = None  # prometheus_client is imported only when asked for; a dry run deploys nothing to record
     if (metrics_file or pushgateway) and not dry_run:
@@ -102,7 +103,7 @@ PLAN_HELP = (
 
 @command("plan", help=PLAN_HELP)
 def plan_cmd(
-    stack: StackArg,
+    stack: NamedStackArg = None,
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
     profile: ProfileOpt = None,
@@ -116,6 +117,7 @@ def plan_cmd(
     from composeswarm.render.plan_report import print_report
 
     fmt = output_format(output)
+    stack = stack_or_name(stack, file, env_file, profile)
     # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
     opts = DeployOptions(stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True,
                          context=context, profiles=profile)

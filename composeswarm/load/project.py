@@ -119,6 +119,20 @@ def load_project(
             gc.enable()
 
 
+def project_name(
+    files: list[str] | None, env_files: list[str] | None = None, environ: Mapping[str, str] | None = None,
+    cwd: str | None = None, profiles: list[str] | None = None,
+) -> str:
+    """The stack name when STACK is left out: the files' top-level `name` (Compose Specification)."""
+    if any(part == "-" for name in files or () for part in name.split(",")):
+        raise InputError([Issue("", None, None, (), "give the STACK name when the compose file is standard input")])
+    project, _ = load_project(files, env_files, environ, cwd, profiles=profiles)
+    if not project.name:
+        raise InputError([Issue("", None, None, (), "no STACK given and the compose files have no top-level name; "
+                                "give the stack name")])
+    return project.name
+
+
 def _load(
     files: list[str] | None,
     env_files: list[str] | None,

@@ -11,7 +11,7 @@ from tests.integration.conftest import docker, random_name, remove_stack
 from tests.integration.test_deploy import cs
 
 SPEC = """\
-name: ignored-when-stack-is-given
+name: NAME
 x-svc: &svc
   image: local/busybox:1
   init: true
@@ -62,7 +62,7 @@ def test_spec_file_deploys_with_profiles_secrets_and_content(tmp_path: Path) -> 
     stack = random_name("spec")
     (tmp_path / "web.env").write_text("MODE=spec\n")
     file = tmp_path / "compose.yaml"
-    file.write_text(SPEC)
+    file.write_text(SPEC.replace("NAME", "not-this-one"))  # the STACK argument wins over the file's name
     env = {"SPEC_TOKEN": "t0ken-from-env", "SPEC_WHO": "swarm"}
     try:
         done = cs("deploy", "--resolve-image", "never", "--detach", "-f", str(file), stack, env=env)
@@ -84,15 +84,18 @@ def test_spec_file_deploys_with_profiles_secrets_and_content(tmp_path: Path) -> 
         assert plan.returncode == 0, plan.stdout + plan.stderr
         assert f"note: service {stack}_debug is left out by the active profiles; it is kept, even with --prune" in plan.stderr
         assert "note: these files use Compose Specification keys (" in plan.stderr
-        plan = cs("plan", "-f", str(file), stack, env={**env, "COMPOSE_PROFILES": "debug"})
-        assert plan.returncode == 0, plan.stdout + plan.stderr  # a redeploy of the same files changes nothing
+        # without STACK, the file's top-level name is the stack: the same files plan no change
+        file.write_text(SPEC.replace("NAME", stack))
+        plan = cs("plan", "-f", str(file), env={**env, "COMPOSE_PROFILES": "debug"})
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        assert plan.stdout.startswith(f"No changes: stack {stack} is as the files describe it."), plan.stdout
     finally:
         remove_stack(stack)
 
 
 def test_strict_validate_refuses_a_spec_file(tmp_path: Path) -> None:
     file = tmp_path / "compose.yaml"
-    file.write_text(SPEC)
+    file.write_text(SPEC.replace("NAME", "spec"))
     (tmp_path / "web.env").write_text("MODE=spec\n")
     env = {"SPEC_TOKEN": "t", "SPEC_WHO": "w"}
     ok = cs("validate", "-f", str(file), env=env)

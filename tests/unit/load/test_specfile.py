@@ -10,7 +10,7 @@ import pytest
 
 from composeswarm.convert.stack import convert_project
 from composeswarm.errors import InputError
-from composeswarm.load.project import load_project
+from composeswarm.load.project import load_project, project_name
 from composeswarm.load.specfile import active_profiles, spec_note
 
 
@@ -92,6 +92,19 @@ def test_name_and_note(tmp_path: Path) -> None:
         "note: these files use Compose Specification keys (name): docker stack deploy refuses them, composeswarm "
         "deploys them (validate --strict checks a file as docker would)"
     )
+
+
+def test_project_name(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("name: shop\nservices:\n  web:\n    image: nginx\n")
+    (tmp_path / "old.yml").write_text("version: '3.8'\nservices:\n  web:\n    image: nginx\n")
+    assert project_name(["compose.yaml"], cwd=str(tmp_path), environ={}) == "shop"
+    with pytest.raises(InputError) as info:
+        project_name(["old.yml"], cwd=str(tmp_path), environ={})
+    assert [str(i) for i in info.value.issues] == [
+        "no STACK given and the compose files have no top-level name; give the stack name"]
+    with pytest.raises(InputError) as info:
+        project_name(["-"], cwd=str(tmp_path), environ={})
+    assert [str(i) for i in info.value.issues] == ["give the STACK name when the compose file is standard input"]
 
 
 SECRETS = """\
