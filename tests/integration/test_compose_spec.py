@@ -84,6 +84,10 @@ def test_spec_file_deploys_with_profiles_secrets_and_content(tmp_path: Path) -> 
         assert plan.returncode == 0, plan.stdout + plan.stderr
         assert f"note: service {stack}_debug is left out by the active profiles; it is kept, even with --prune" in plan.stderr
         assert "note: these files use Compose Specification keys (" in plan.stderr
+        # a new value of the variable is a new secret version, rotated as a file's would be
+        plan = cs("plan", "-f", str(file), stack, env={**env, "SPEC_TOKEN": "rotated", "COMPOSE_PROFILES": "debug"})
+        assert plan.returncode == 2, plan.stdout + plan.stderr
+        assert f"secret {stack}_token" in plan.stdout, plan.stdout
         # without STACK, the file's top-level name is the stack: the same files plan no change
         file.write_text(SPEC.replace("NAME", stack))
         plan = cs("plan", "-f", str(file), env={**env, "COMPOSE_PROFILES": "debug"})
