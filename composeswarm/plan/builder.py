@@ -76,13 +76,13 @@ class _Builder:
         self.renamed: dict[str, dict[str, str]] = {"secret": {}, "config": {}}  # base -> current name
 
     def build(self) -> Plan:
+        note = getattr(self.desired, "spec_note", None)  # first: it is about the files, not a change
+        if note is not None:
+            self.notes.append(note.removeprefix("note: "))
         self._networks()
         self._files("secret", self.desired.secrets, self.live.secrets)
         self._files("config", self.desired.configs, self.live.configs)
         self._services()
-        note = getattr(self.desired, "spec_note", None)
-        if note is not None:
-            self.notes.append(note.removeprefix("note: "))
         return Plan(
             stack=self.desired.stack,
             changes=tuple(self.first + self.objects + self.services + self.last),

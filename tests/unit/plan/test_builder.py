@@ -286,3 +286,21 @@ def test_leftover_old_version_is_removed_unless_a_service_outside_the_plan_uses_
             "service st_stray is not in the file; --prune removes it",
         ),
     )
+
+
+@dataclass
+class SpecDesired(Desired):
+    left_out: list[str] = field(default_factory=list)
+    spec_note: str | None = None
+
+
+@pytest.mark.parametrize("prune", [pytest.param(False, id="without --prune"), pytest.param(True, id="with --prune")])
+def test_service_left_out_by_profiles_is_kept(prune: bool) -> None:
+    live = LiveStack("st", services=[stored(sent("st_debug")), stored(sent("st_old"))])
+    desired = SpecDesired(left_out=["st_debug"], spec_note="note: these files use Compose Specification keys (x)")
+    plan = make_plan(desired, live, prune=prune)
+    assert [(c.action, c.name) for c in plan.changes] == ([("remove", "st_old")] if prune else [])
+    assert plan.notes == (
+        "these files use Compose Specification keys (x)",
+        "service st_debug is left out by the active profiles; it is kept, even with --prune",
+    ) + (() if prune else ("service st_old is not in the file; --prune removes it",))
