@@ -184,7 +184,7 @@ def _load(
         raise InputError(sorted(issues, key=_sort_key(order)))
 
     merged = merge_files(normalised)
-    left_out = specfile.apply_profiles(merged, found, specfile.active_profiles(profiles, environ), positions,
+    left_out = specfile.apply_profiles(merged, found, specfile.active_profiles(profiles, env), positions,
                                        shown[0], issues)
     inline = _inline(merged, found, working_dir)
     _follow_entries(merged, origins, positions)

@@ -59,6 +59,14 @@ def test_profiles(tmp_path: Path, chosen: list[str] | None, environ: dict[str, s
     assert convert_project(project, "st").left_out == [f"st_{n}" for n in left_out]
 
 
+def test_compose_profiles_from_dotenv(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("COMPOSE_PROFILES=tools\n")
+    project, _ = load(tmp_path, PROFILES)
+    assert sorted(project.services) == ["tools", "web"]
+    project, _ = load(tmp_path, PROFILES, environ={"COMPOSE_PROFILES": "debug"})  # the environment wins
+    assert sorted(project.services) == ["debug", "web"]
+
+
 def test_active_profiles() -> None:
     assert active_profiles(None, {"COMPOSE_PROFILES": "a,,b ,"}) == {"a", "b"}
     assert active_profiles(["x"], {"COMPOSE_PROFILES": "a"}) == {"x"}
