@@ -53,6 +53,7 @@ class DeployOptions:
     strict_placement: bool = False  # replicas no node can take are an error (else a warning)
     atomic: bool = False  # undo a failed rollout (act.history, act.atomic)
     revision: Revision | None = None  # a rollback: deploy this recorded project instead of the files
+    profiles: list[str] | None = None  # --profile (None: COMPOSE_PROFILES)
 
 
 @dataclass
@@ -132,7 +133,7 @@ def prepare(
         project, load_warnings = load_revision(opts.revision)
         load_warnings = [w for w in load_warnings if not w.message.startswith("open ")]  # its files may be gone
     else:
-        project, load_warnings = load_project(opts.files or [], opts.env_files or [])
+        project, load_warnings = load_project(opts.files or [], opts.env_files or [], profiles=opts.profiles)
     if on_loaded is not None:
         on_loaded(list(load_warnings))
     desired = convert_project(project, opts.stack, read_files=opts.revision is None)

@@ -10,7 +10,7 @@ import typer
 
 from composeswarm import errors
 from composeswarm.cli.frame import (
-    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, OutputOpt, StackArg, app, bad_option, command, connect, exit_code, output_format, plan_exit,
+    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, NamedStackArg, OutputOpt, ProfileOpt, app, bad_option, command, connect, exit_code, output_format, plan_exit, stack_or_name,
 )
 from composeswarm.render.lock_report import lock_options  # light: no SDK, no stage
 
@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 
 @app.command("deploy")
 def deploy_cmd(
-    stack: StackArg,
+    stack: NamedStackArg = None,
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
     prune: Annotated[bool, typer.Option("--prune", help="Remove the stack's services that the files no longer have.")] = False,
     resolve_image: Annotated[str, typer.Option("--resolve-image", help="Pin image digests from the registry: always, changed (only images whose name changed) or never.")] = "always",
     with_registry_auth: Annotated[bool, typer.Option("--with-registry-auth", help="Send registry credentials (docker login) to the swarm.")] = False,
@@ -57,6 +58,7 @@ def deploy_cmd(
     """
     from composeswarm.render.deploy_report import DeployReport
 
+    stack = stack_or_name(stack, file, env_file, profile)
     report = DeployReport(stack, json=output == "json")  # its output also when the deploy fails
     metrics = None  # prometheus_client is imported only when asked for; a dry run deploys nothing to record
     if (metrics_file or pushgateway) and not dry_run:
@@ -77,6 +79,7 @@ def deploy_cmd(
             with_registry_auth=with_registry_auth, detach=detach or no_wait, dry_run=dry_run, context=context,
             strict_placement=strict_placement,
             atomic=atomic,
+            profiles=profile,
         )
         # it checks the stack name and --resolve-image first, as docker does; it reads the files once (stdin too)
         with metrics.recording(report) if metrics is not None else contextlib.nullcontext():
@@ -116,9 +119,10 @@ PLAN_HELP = (
 
 @command("plan", help=PLAN_HELP)
 def plan_cmd(
-    stack: StackArg,
+    stack: NamedStackArg = None,
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
     prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
     output: OutputOpt = "text",
     show_sensitive: Annotated[bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")] = False,
@@ -132,9 +136,10 @@ def plan_cmd(
     from composeswarm.render.plan_report import print_report
 
     fmt = output_format(output)
+    stack = stack_or_name(stack, file, env_file, profile)
     # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
     opts = DeployOptions(stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True,
-                         context=context)
+                         context=context, profiles=profile)
     # a dry run never takes the lock: it notes who holds it; the history's kept versions are planned as deploy does
     save = SavePlan(out, opts) if out else None
     result = deploy(opts, lock=lock_options(0, 0), history=history_options(10), check=save)

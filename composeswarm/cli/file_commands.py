@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from composeswarm.cli.frame import EnvFileOpt, FileOpt, app, bad_option, command
+from composeswarm.cli.frame import EnvFileOpt, FileOpt, ProfileOpt, app, bad_option, command
 
 @app.command("version")
 def version_cmd() -> None:
@@ -22,7 +22,13 @@ ConfigFormatOpt = Annotated[str, typer.Option("--output", "--format", "-o", help
 
 
 @command("validate")
-def validate_cmd(file: FileOpt = None, env_file: EnvFileOpt = None) -> None:
+def validate_cmd(
+    file: FileOpt = None,
+    env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse what docker stack deploy refuses: Compose "
+                                         "Specification keys (profiles, name, secrets from environment, ...) too.")] = False,
+) -> None:
     """Check compose files as docker stack deploy would (and more); every error as FILE:LINE:COL.
 
     Exit 0 when valid (warnings go to stderr), 1 when not. Needs no engine.
@@ -30,13 +36,17 @@ def validate_cmd(file: FileOpt = None, env_file: EnvFileOpt = None) -> None:
     from composeswarm.load.project import load_project
     from composeswarm.render import issue_report as view
 
-    project, warnings = load_project(file, env_file)
+    project, warnings = load_project(file, env_file, profiles=profile, spec=not strict)
     view.print_warnings(warnings)
     typer.echo(view.ok_line(project, len(warnings)))
+    for line in view.spec_notes(project):
+        typer.echo(line)
 
 
 @command("config")
-def config_cmd(file: FileOpt = None, env_file: EnvFileOpt = None, output: ConfigFormatOpt = "yaml") -> None:
+def config_cmd(
+    file: FileOpt = None, env_file: EnvFileOpt = None, output: ConfigFormatOpt = "yaml", profile: ProfileOpt = None,
+) -> None:
     """Print the merged, interpolated project as `docker stack config` does (long syntax, defaults filled in)."""
     from composeswarm.load.project import load_project
     from composeswarm.render import issue_report as view
@@ -44,6 +54,6 @@ def config_cmd(file: FileOpt = None, env_file: EnvFileOpt = None, output: Config
     fmt = {"yaml": "yaml", "text": "yaml", "json": "json"}.get(output)
     if fmt is None:
         raise bad_option(f"--format must be yaml or json, got {output!r}")
-    project, warnings = load_project(file, env_file, strict=False)
+    project, warnings = load_project(file, env_file, strict=False, profiles=profile)
     view.print_warnings(warnings)
     typer.echo(view.render_config(project, fmt), nl=False)

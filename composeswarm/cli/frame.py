@@ -54,7 +54,15 @@ ContextOpt = Annotated[
     Optional[str],
     typer.Option("--context", help="Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, current context)."),
 ]
+ProfileOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--profile", metavar="NAME", help="Compose Specification files: enable the services of this profile "
+                 "(repeatable; default: COMPOSE_PROFILES). Services without profiles are always in."),
+]
 StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK")]
+# deploy and plan: a Compose Specification file's top-level `name` gives it when left out (stack_or_name)
+NamedStackArg = Annotated[Optional[str], typer.Argument(
+    help="Stack name (default: the files' top-level name).", show_default=False, metavar="STACK")]
 LockTimeoutOpt = Annotated[Optional[float], typer.Option("--lock-timeout", metavar="SECONDS", min=0.0, help="Seconds to wait for the stack's deploy lock held by another run (0: fail at once). Default: --timeout.")]
 
 P = ParamSpec("P")
@@ -125,6 +133,25 @@ def plan_exit(plan: Plan) -> int:
 if TYPE_CHECKING:
     from composeswarm.engine.gateway import Engine
     from composeswarm.plan.changes import Plan
+
+
+def stack_or_name(
+    stack: Optional[str], files: Optional[list[str]], env_files: Optional[list[str]], profiles: Optional[list[str]],
+) -> str:
+    """STACK, or when it is left out the files' top-level `name`; exit 1 with one error line when neither is there."""
+    if stack:
+        return stack
+    found: list[str] = []
+
+    def read() -> None:
+        from composeswarm.load.project import project_name
+
+        found.append(project_name(files, env_files, profiles=profiles))
+
+    code = exit_code(read)
+    if code != errors.EXIT_OK:
+        raise typer.Exit(code)
+    return found[0]
 
 
 def connect(context: Optional[str]) -> Engine:

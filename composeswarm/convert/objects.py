@@ -35,13 +35,16 @@ def _read(path: str, kind: str) -> bytes:
 
 
 def convert_objects(
-    kind: str, objects: Mapping[str, Any], ns: Namespace, working_dir: str, *, read_files: bool = True
+    kind: str, objects: Mapping[str, Any], ns: Namespace, working_dir: str, inline: Mapping[str, bytes] | None = None,
+    *, read_files: bool = True,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """(engine name -> spec for each non-external secret/config, sorted external engine names).
 
     `kind` is "secret" or "config". Every non-external entry is created, used or not, as docker does.
     Without `read_files` (a rollback: the content is the recorded digest's), a file-based one has Data None.
+    `inline` is the data of a Compose Specification file's `environment:` or `content:` entries, by name.
     """
+    inline = inline or {}
     created: dict[str, dict[str, Any]] = {}
     external: list[str] = []
     for key in sorted(objects):
@@ -62,6 +65,11 @@ def convert_objects(
                 spec["Driver"] = {"Name": str(driver)}
                 if cfg.get("driver_opts"):
                     spec["Driver"]["Options"] = str_map(cfg["driver_opts"])
+            elif key in inline:
+                spec["Data"] = inline[key]
+                problem = data_problem(kind, len(inline[key]))
+                if problem is not None:
+                    raise ConvertError(("environment" if "environment" in cfg else "content",), problem)
             elif not read_files:
                 spec["Data"] = None
             else:

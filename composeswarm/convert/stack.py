@@ -14,6 +14,7 @@ from composeswarm.errors import ConvertError
 from composeswarm.dockerrules.stacknames import Namespace
 from composeswarm.convert.network import convert_networks
 from composeswarm.convert.objects import convert_objects
+from composeswarm.load.specfile import spec_note
 from composeswarm.convert.service import convert_service
 from composeswarm.errors import InputError, Issue, Path
 from composeswarm.load.model import Project
@@ -37,6 +38,9 @@ class DesiredStack:
     external_secrets: list[str] = field(default_factory=list)
     external_configs: list[str] = field(default_factory=list)
     services: dict[str, ServiceSpec] = field(default_factory=dict)
+    # services of the files that the active profiles leave out (engine names): never pruned for that
+    left_out: list[str] = field(default_factory=list)
+    spec_note: str | None = None  # the files need composeswarm (load.specfile.spec_note)
 
 
 def convert_project(project: Project, stack: str, *, read_files: bool = True) -> DesiredStack:
@@ -67,7 +71,8 @@ def convert_project(project: Project, stack: str, *, read_files: bool = True) ->
     objects: dict[str, tuple[dict[str, ObjectSpec], list[str]]] = {}
     for kind, section, key in (("secret", project.secrets, "secrets"), ("config", project.configs, "configs")):
         try:
-            objects[key] = convert_objects(kind, section, ns, project.working_dir, read_files=read_files)
+            objects[key] = convert_objects(kind, section, ns, project.working_dir,
+                                           {n: d for (k, n), d in project.inline.items() if k == key}, read_files=read_files)
         except ConvertError as exc:
             issues.append(project.issue_at((key,) + exc.path, exc.message))
             objects[key] = ({}, [])
@@ -83,4 +88,6 @@ def convert_project(project: Project, stack: str, *, read_files: bool = True) ->
         external_secrets=objects["secrets"][1],
         external_configs=objects["configs"][1],
         services=services,
+        left_out=[ns.scope(name) for name in project.left_out],
+        spec_note=spec_note(project.spec_keys),
     )

@@ -272,8 +272,8 @@ def _check_depends_on(services: Mapping[str, Any], report: Reporter) -> None:
 
 
 def _check_file(kind: str, name: str, entry: Mapping[str, Any], working_dir: str, report: Reporter) -> None:
-    if entry.get("external") or entry.get("driver"):
-        return
+    if entry.get("external") or entry.get("driver") or "environment" in entry or "content" in entry:
+        return  # environment/content: a Compose Specification file's data (load/specfile.py)
     path: Path = (kind, name)
     file = entry.get("file")
     if not isinstance(file, str):

@@ -55,6 +55,13 @@ class Project:
     extras: dict[str, Any] = field(default_factory=dict)
     # service networks and depends_on by name -> where and as what they were written (`Entries`)
     entries: Entries = field(default_factory=dict, compare=False, repr=False)
+    # Compose Specification files (docs/loading.md): the top-level `name`, the data of secrets and
+    # configs from `environment:` or inline `content:` by (section, name), the services the profiles
+    # left out, and the spec-only keys used (empty for a file docker stack deploy accepts)
+    name: str | None = None
+    inline: dict[tuple[str, str], bytes] = field(default_factory=dict, compare=False, repr=False)
+    left_out: tuple[str, ...] = ()
+    spec_keys: tuple[Path, ...] = ()
 
     def position(self, path: Path) -> Position | None:
         """The position of `path`, or of its nearest ancestor that has one."""

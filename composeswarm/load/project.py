@@ -14,7 +14,7 @@ from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
-from composeswarm.load import checks, refusals, schema, schemadocs
+from composeswarm.load import checks, refusals, schema, schemadocs, specfile
 from composeswarm.errors import InputError, Issue, Path
 from composeswarm.load.envfiles import read_dotenv
 from composeswarm.load.interpolate import interpolate
@@ -95,6 +95,8 @@ def load_project(
     cwd: str | None = None,
     stdin_text: str | bytes | None = None,
     strict: bool = True,
+    profiles: list[str] | None = None,
+    spec: bool = True,
 ) -> tuple[Project, list[Issue]]:
     """Load, validate and merge compose files; return the Project and its warnings.
 
@@ -103,16 +105,32 @@ def load_project(
     Raises InputError with every error found (sorted by file, then position). With
     strict=False the whole-project checks (references, images, files: what docker only finds at
     deploy time) are returned as warnings, as `docker stack config` does not check them.
+    `profiles` are the active profiles (None: COMPOSE_PROFILES); spec=False reads every file as
+    docker stack deploy does, refusing the Compose Specification's keys (`validate --strict`).
     """
     # Loading allocates one object per YAML node and frees nothing until the end: the cyclic
     # garbage collector would walk them again and again (3x slower on a 500-service file).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(files, env_files, environ, cwd, stdin_text, strict)
+        return _load(files, env_files, environ, cwd, stdin_text, strict, profiles, spec)
     finally:
         if enabled:
             gc.enable()
+
+
+def project_name(
+    files: list[str] | None, env_files: list[str] | None = None, environ: Mapping[str, str] | None = None,
+    cwd: str | None = None, profiles: list[str] | None = None,
+) -> str:
+    """The stack name when STACK is left out: the files' top-level `name` (Compose Specification)."""
+    if any(part == "-" for name in files or () for part in name.split(",")):
+        raise InputError([Issue("", None, None, (), "give the STACK name when the compose file is standard input")])
+    project, _ = load_project(files, env_files, environ, cwd, profiles=profiles)
+    if not project.name:
+        raise InputError([Issue("", None, None, (), "no STACK given and the compose files have no top-level name; "
+                                "give the stack name")])
+    return project.name
 
 
 def _load(
@@ -122,6 +140,8 @@ def _load(
     cwd: str | None,
     stdin_text: str | bytes | None,
     strict: bool,
+    profiles: list[str] | None = None,
+    spec: bool = True,
 ) -> tuple[Project, list[Issue]]:
     cwd = cwd or os.getcwd()
     environ = dict(os.environ) if environ is None else dict(environ)
@@ -136,6 +156,7 @@ def _load(
     positions: dict[Path, Position] = {}
     origins: dict[int, tuple[Position, dict[str, Position]]] = {}
     entries: Entries = {}
+    found = specfile.Lowered()
     for doc in docs:
         file_version = _version(doc, issues)
         if file_version is None:
@@ -149,7 +170,7 @@ def _load(
                       f"version mismatched between compose files: {version} and {file_version}")
             )
             continue
-        shaper = _load_document(doc, file_version, env, working_dir, environ, issues)
+        shaper = _load_document(doc, file_version, env, working_dir, environ, issues, found if spec else None)
         if shaper is not None:
             normalised.append(shaper[0])
             origins.update(shaper[1])
@@ -163,6 +184,9 @@ def _load(
         raise InputError(sorted(issues, key=_sort_key(order)))
 
     merged = merge_files(normalised)
+    left_out = specfile.apply_profiles(merged, found, specfile.active_profiles(profiles, env), positions,
+                                       shown[0], issues)
+    inline = _inline(merged, found, working_dir)
     _follow_entries(merged, origins, positions)
     # a network or dependency named in a list is positioned at its item (`- backend`), also by name
     positions.update({path: pos for path, (_, pos) in entries.items()})
@@ -186,6 +210,10 @@ def _load(
         positions=positions,
         extras=extras,
         entries=entries,
+        name=found.name,
+        inline=inline,
+        left_out=tuple(left_out),
+        spec_keys=tuple(found.used),
     )
     warnings = sorted((i for i in issues if i.severity == "warning"), key=_sort_key(order))
     return project, warnings
@@ -228,6 +256,7 @@ def _load_document(
     working_dir: str,
     environ: Mapping[str, str],
     issues: list[Issue],
+    into: specfile.Lowered | None = None,
 ) -> tuple[dict[str, Any], dict[int, tuple[Position, dict[str, Position]]], Entries] | None:
     """One file through forbidden keys, interpolation, schema and shape (docker's order).
 
@@ -243,6 +272,10 @@ def _load_document(
     file_issues += found
     # a value whose interpolation failed is reported once, not again by the schema
     failed = {i.path for i in found if i.severity == "error"}
+    if into is not None and specfile.is_spec(doc.data):
+        lowered = specfile.Lowered()
+        data = specfile.lower(data, doc.positions, doc.file, env, working_dir, file_issues, lowered)
+        specfile.merge(into, lowered)
     data = schema.read_printed_names(data, version, doc.positions)
     schema_issues = schema.validate(data, version, doc.positions, doc.file)
     file_issues += [i for i in schema_issues if i.path not in failed]
@@ -276,6 +309,19 @@ def _follow_entries(
                 positions[path] = origin[0]
                 for sub, pos in origin[1].items():
                     positions[path + (sub,)] = pos
+
+
+def _inline(merged: Mapping[str, Any], found: specfile.Lowered, working_dir: str) -> dict[tuple[str, str], bytes]:
+    """The data of secrets/configs from `environment:` or `content:`; the entry keeps what was written."""
+    data: dict[tuple[str, str], bytes] = {}
+    for (kind, name), (key, written, value) in found.inline.items():
+        entry = (merged.get(kind) or {}).get(name)
+        # the normaliser gives an entry without `file` the working folder, as docker does
+        if isinstance(entry, dict) and entry.get("file") in (None, "", working_dir) and not entry.get("external"):
+            entry.pop("file", None)
+            entry[key] = written
+            data[(kind, name)] = value
+    return data
 
 
 def _absolute(name: str, cwd: str) -> str:

@@ -83,6 +83,9 @@ class _Builder:
         self.pinned: dict[str, str] = {}
 
     def build(self) -> Plan:
+        note = getattr(self.desired, "spec_note", None)  # first: it is about the files, not a change
+        if note is not None:
+            self.notes.append(note.removeprefix("note: "))
         self._networks()
         self._files("secret", self.desired.secrets, self.live.secrets)
         self._files("config", self.desired.configs, self.live.configs)
@@ -241,8 +244,11 @@ class _Builder:
                                             reason=f"its {what} is paused: sent again to resume"))
             else:
                 self.unchanged.append(("service", name))
+        left_out = set(getattr(self.desired, "left_out", ()))
         for name in sorted(set(live_by_name) - desired_names):
-            if self.prune:
+            if name in left_out:
+                self.notes.append(f"service {name} is left out by the active profiles; it is kept, even with --prune")
+            elif self.prune:
                 self.first.append(Change("service", name, "remove", live=live_by_name[name], reason="not in the file"))
             else:
                 self.notes.append(f"service {name} is not in the file; --prune removes it")

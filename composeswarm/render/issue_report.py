@@ -55,6 +55,14 @@ def ok_line(project: Project, warnings: int) -> str:
     return f"ok: {safe_text(files)} (compose {project.version}): {', '.join(parts)}{tail}"
 
 
+def spec_notes(project: Project) -> list[str]:
+    """`validate`'s note when the files use Compose Specification keys (they need composeswarm)."""
+    from composeswarm.load.specfile import spec_note
+
+    note = spec_note(project.spec_keys)
+    return [] if note is None else [note]
+
+
 def render_config(project: Project, fmt: str) -> str:
     """The resolved project as `docker stack config` prints it (yaml) or as JSON."""
     data = _sorted_maps(_omit_empty(_docker_units(project.to_dict())), ())

@@ -45,6 +45,22 @@ def run(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.Comp
             id="bad format",
         ),
         pytest.param(
+            ["validate", "-f", "-", "--profile", "dev"], "services:\n  web:\n    image: x\n    profiles: [dev]\n", 0,
+            "ok: <stdin> (compose 3.13): 1 service\nnote: these files use Compose Specification keys "
+            "(services.web.profiles): docker stack deploy refuses them, composeswarm deploys them (validate "
+            "--strict checks a file as docker would)\n", "", id="validate a Compose Specification file",
+        ),
+        pytest.param(
+            ["validate", "--strict", "-f", "-"], "services:\n  web:\n    image: x\n    profiles: [dev]\n", 1, "",
+            "error: <stdin>:4:5: services.web.profiles: unknown key 'profiles': profiles are a Compose "
+            "Specification feature that docker stack deploy (format 3.x) does not support; remove the key, or put "
+            "those services in a separate file\n", id="validate --strict refuses it as docker does",
+        ),
+        pytest.param(
+            ["plan", "-f", "-"], "services:\n  web:\n    image: x\n", 1, "",
+            "error: give the STACK name when the compose file is standard input\n", id="plan without STACK on stdin",
+        ),
+        pytest.param(
             ["validate", "-f", "missing.yml"], None, 1, "",
             "error: missing.yml: cannot read compose file: No such file or directory\n", id="missing file",
         ),

@@ -142,3 +142,12 @@ def test_reference_errors(kind: str, refs: list[Any], path: tuple[Any, ...], mes
     with pytest.raises(ConvertError) as info:
         convert_references(kind, refs, {"src": {}, "other": {}}, NS)
     assert (info.value.path, info.value.message) == (path, message)
+
+
+def test_inline_data_of_a_compose_specification_file(tmp_path: Path) -> None:
+    created, _ = convert_objects("secret", {"tok": {"environment": "TOKEN"}}, NS, str(tmp_path), {"tok": b"v"})
+    assert created["foo_tok"]["Data"] == b"v"
+    with pytest.raises(ConvertError) as info:
+        convert_objects("config", {"big": {"content": "x"}}, NS, str(tmp_path), {"big": b"x" * 1024000})
+    assert (info.value.path, info.value.message) == (
+        ("big", "content"), "config data must be larger than 0 and less than 1024000 bytes")

@@ -327,3 +327,21 @@ def test_a_pinned_secret_without_data_goes_back_to_the_version_with_that_digest(
     assert [(c.kind, c.action, c.name) for c in plan.changes] == [("service", "update", "st_web")]
     assert plan.changes[0].fields == (FieldChange("secrets[0].source", new_name, "st_s"),)
     assert ("secret", "st_s") in plan.unchanged
+
+
+@dataclass
+class SpecDesired(Desired):
+    left_out: list[str] = field(default_factory=list)
+    spec_note: str | None = None
+
+
+@pytest.mark.parametrize("prune", [pytest.param(False, id="without --prune"), pytest.param(True, id="with --prune")])
+def test_service_left_out_by_profiles_is_kept(prune: bool) -> None:
+    live = LiveStack("st", services=[stored(sent("st_debug")), stored(sent("st_old"))])
+    desired = SpecDesired(left_out=["st_debug"], spec_note="note: these files use Compose Specification keys (x)")
+    plan = make_plan(desired, live, prune=prune)
+    assert [(c.action, c.name) for c in plan.changes] == ([("remove", "st_old")] if prune else [])
+    assert plan.notes == (
+        "these files use Compose Specification keys (x)",
+        "service st_debug is left out by the active profiles; it is kept, even with --prune",
+    ) + (() if prune else ("service st_old is not in the file; --prune removes it",))
