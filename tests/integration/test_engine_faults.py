@@ -33,7 +33,7 @@ services:
     image: local/busybox:1
     init: true
     stop_grace_period: 1s
-    command: ["sh", "-c", "echo starting with $$(cat /run/secrets/pw); echo '%s' >&2; exit 3"]
+    command: ["sh", "-c", "echo starting with $$(cat /run/secrets/pw) >&2; echo '%s' >&2; exit 3"]  # one stream: in order
     secrets: [pw]
     deploy:
       restart_policy: {condition: on-failure, max_attempts: 1}

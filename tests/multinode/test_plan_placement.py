@@ -48,7 +48,10 @@ def test_plan_warns_about_each_placement_it_cannot_satisfy_and_no_other(bed: Bed
     warned = sorted(line.split(":")[1].strip().removeprefix(f"{stack}_") for line in proc.stderr.splitlines()
                     if line.startswith("warning:") and "cannot be placed" in line)
     assert warned == sorted(name for name, (_, placeable, replicas) in CASES.items() if placeable < replicas)
-    assert f"warning: {stack}_zone_a_capped: 1 of 2 replicas cannot be placed: 1 node matches node.labels.zone == a, max 1 per node" in proc.stderr.splitlines()
+    [capped] = [line for line in proc.stderr.splitlines() if line.startswith(f"warning: {stack}_zone_a_capped: ")]
+    # other tests may leave a drained node behind (a node added, then removed): a reason of its own
+    assert capped.startswith(f"warning: {stack}_zone_a_capped: 1 of 2 replicas cannot be placed: "), capped
+    assert capped.endswith("1 node matches node.labels.zone == a, max 1 per node"), capped
 
 
 def test_what_the_plan_said_is_what_swarm_does(bed: Bed, stack: str, tmp_path: Path) -> None:
