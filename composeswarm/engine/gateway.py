@@ -18,6 +18,7 @@ from docker.api.client import APIClient
 
 from composeswarm.engine.endpoints import Endpoint, docker_reason, resolve_endpoint, unreachable_reason
 from composeswarm.engine.live import Json, LiveStack
+from composeswarm.engine.sshconn import ssh_api_client
 from composeswarm.errors import EngineError
 from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE, stack_filter
 
@@ -39,7 +40,10 @@ class Engine:
         """Connect to the engine the docker CLI would use; EngineError naming it when unreachable."""
         endpoint = resolve_endpoint(context)
         try:
-            api = APIClient(base_url=endpoint.host, version="auto", tls=endpoint.tls, timeout=timeout)
+            if endpoint.host.startswith("ssh://"):  # the system ssh client, as the docker CLI (engine/sshconn.py)
+                api = ssh_api_client(endpoint.host, timeout)
+            else:
+                api = APIClient(base_url=endpoint.host, version="auto", tls=endpoint.tls, timeout=timeout)
         except docker.errors.DockerException as exc:
             raise EngineError(
                 f"cannot reach the Docker engine at {endpoint.host} (from {endpoint.source}): "
