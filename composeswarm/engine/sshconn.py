@@ -13,6 +13,7 @@ answers raises `SSHFailure` with ssh's own last line.
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import tempfile
@@ -98,6 +99,8 @@ class SSHConnection(urllib3.connection.HTTPConnection):
     def _new_conn(self) -> socket.socket:
         ours, theirs = socket.socketpair()
         self._stderr = tempfile.TemporaryFile()
+        # a thread that blocks signals (the log readers block Ctrl-C) must not hand that mask to ssh
+        mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             # process_group: a Ctrl-C at the terminal stops composeswarm, which then closes ssh (as the docker CLI)
             self.proc = subprocess.Popen(self.target.argv(), stdin=theirs, stdout=theirs, stderr=self._stderr,
@@ -106,6 +109,7 @@ class SSHConnection(urllib3.connection.HTTPConnection):
             ours.close()
             raise SSHFailure(f"cannot run ssh: {exc.strerror or exc}", None) from exc
         finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             theirs.close()
         # urllib3 sets each request's read timeout on this socket; the sentinel "default" means none
         ours.settimeout(float(self.timeout) if isinstance(self.timeout, (int, float)) else None)
