@@ -10,7 +10,8 @@ import typer
 
 from composeswarm import errors
 from composeswarm.cli.frame import (
-    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, OutputOpt, StackArg, app, bad_option, command, connect, exit_code, output_format, plan_exit,
+    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, PlanOutputOpt, StackArg, app, bad_option, command, connect, exit_code, plan_exit,
+    plan_output_format, step_summary_file,
 )
 from composeswarm.render.lock_report import lock_options  # light: no SDK, no stage
 
@@ -36,7 +37,7 @@ def deploy_cmd(
     no_wait: Annotated[bool, typer.Option("--no-wait", hidden=True, help="Deprecated alias of --detach.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")] = False,
     lock_timeout: LockTimeoutOpt = None,
-    output: OutputOpt = "text",
+    output: PlanOutputOpt = "text",
     context: ContextOpt = None,
     metrics_file: Annotated[Optional[str], typer.Option("--metrics-file", envvar="COMPOSESWARM_METRICS_FILE", metavar="PATH", help="Write the deploy's Prometheus metrics to PATH, in node_exporter's textfile format (docs/metrics.md).")] = None,
     pushgateway: Annotated[Optional[str], typer.Option("--pushgateway", envvar="COMPOSESWARM_PUSHGATEWAY", metavar="URL", help="Push the deploy's Prometheus metrics to this Pushgateway (job composeswarm, stack=STACK); unreachable: a warning.")] = None,
@@ -48,7 +49,8 @@ def deploy_cmd(
     """
     from composeswarm.render.deploy_report import DeployReport
 
-    report = DeployReport(stack, json=output == "json")  # its output also when the deploy fails
+    # its output also when the deploy fails; GitHub Actions' job summary gets the Markdown report too
+    report = DeployReport(stack, json=output == "json", markdown=output == "markdown", step_summary=step_summary_file())
     metrics = None  # prometheus_client is imported only when asked for; a dry run deploys nothing to record
     if (metrics_file or pushgateway) and not dry_run:
         from composeswarm.render.metrics import DeployMetrics
@@ -57,7 +59,7 @@ def deploy_cmd(
     def body() -> int:
         from composeswarm.act.deploy import DeployOptions, deploy
 
-        output_format(output)
+        plan_output_format(output)
         if timeout <= 0:
             raise bad_option(f"--timeout must be more than 0 seconds, got {timeout:g}")
         opts = DeployOptions(
@@ -104,7 +106,7 @@ def plan_cmd(
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
     prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
-    output: OutputOpt = "text",
+    output: PlanOutputOpt = "text",
     show_sensitive: Annotated[bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")] = False,
     context: ContextOpt = None,
 ) -> int:
@@ -112,13 +114,13 @@ def plan_cmd(
     from composeswarm.plan.sensitive import reveal
     from composeswarm.render.plan_report import print_report
 
-    fmt = output_format(output)
+    fmt = plan_output_format(output)
     # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
     opts = DeployOptions(stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True,
                          context=context)
     result = deploy(opts, lock=lock_options(0, 0))  # a dry run never takes the lock: it notes who holds it
     plan = reveal(result.plan) if show_sensitive else result.plan
-    print_report(plan, fmt, result.load_warnings)
+    print_report(plan, fmt, result.load_warnings, step_summary=step_summary_file())
     return plan_exit(plan)
 
 

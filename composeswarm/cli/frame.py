@@ -50,6 +50,11 @@ EnvFileOpt = Annotated[
     typer.Option("--env-file", metavar="FILE", help="File of VAR=value lines for interpolation (repeatable)."),
 ]
 OutputOpt = Annotated[str, typer.Option("--output", "--format", "-o", help="Output format: text or json.")]
+PlanOutputOpt = Annotated[str, typer.Option(
+    "--output", "--format", "-o",
+    help="Output format: text, json or markdown (a pull-request comment). With GITHUB_STEP_SUMMARY set, the "
+    "Markdown summary is also appended to that file.",
+)]
 ContextOpt = Annotated[
     Optional[str],
     typer.Option("--context", help="Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, current context)."),
@@ -115,6 +120,18 @@ def output_format(output: str) -> Literal["text", "json"]:
     if output not in ("text", "json"):
         raise bad_option(f"--output must be text or json, got {output!r}")
     return "json" if output == "json" else "text"
+
+
+def plan_output_format(output: str) -> Literal["text", "json", "markdown"]:
+    """--output of the commands that show a plan (plan, deploy): text, json or markdown."""
+    if output not in ("text", "json", "markdown"):
+        raise bad_option(f"--output must be text, json or markdown, got {output!r}")
+    return "json" if output == "json" else "markdown" if output == "markdown" else "text"
+
+
+def step_summary_file() -> str | None:
+    """The file GitHub Actions collects a step's Markdown summary from (GITHUB_STEP_SUMMARY), if set."""
+    return os.environ.get("GITHUB_STEP_SUMMARY") or None
 
 
 def plan_exit(plan: Plan) -> int:
