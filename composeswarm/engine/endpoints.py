@@ -118,6 +118,9 @@ def unreachable_reason(exc: BaseException, host: str | None = None, timeout: flo
     for cause in causes:
         if isinstance(cause, socket.gaierror):
             return "unknown host name"
+        if isinstance(cause, ssl.SSLCertVerificationError):  # the engine's certificate, checked against our CA
+            why = cause.verify_message or getattr(cause, "reason", None) or "bad certificate"
+            return f"the TLS handshake failed: the engine's certificate did not verify against the CA ({why})"
         if isinstance(cause, ssl.SSLError):
             return f"the TLS handshake failed ({getattr(cause, 'reason', None) or 'bad certificate'})"
         if isinstance(cause, (TimeoutError, socket.timeout)) or type(cause).__name__ in _TIMEOUTS:

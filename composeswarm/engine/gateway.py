@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import docker
+import docker.constants
 import docker.errors
 from docker.api.client import APIClient
 
@@ -43,7 +44,11 @@ class Engine:
             if endpoint.host.startswith("ssh://"):  # the system ssh client, as the docker CLI (engine/sshconn.py)
                 api = ssh_api_client(endpoint.host, timeout)
             else:
-                api = APIClient(base_url=endpoint.host, version="auto", tls=endpoint.tls, timeout=timeout)
+                # a fixed version first (nothing dialled), the CA pinned, then the version asked
+                api = APIClient(base_url=endpoint.host, version=docker.constants.MINIMUM_DOCKER_API_VERSION,
+                                tls=endpoint.tls, timeout=timeout)
+                _keep_tls_ca(api)
+                api._version = api._retrieve_server_version()
         except docker.errors.DockerException as exc:
             raise EngineError(
                 f"cannot reach the Docker engine at {endpoint.host} (from {endpoint.source}): "
@@ -311,6 +316,26 @@ class Engine:
                 yield header[0], payload
         finally:
             res.close()
+
+
+def _keep_tls_ca(api: APIClient) -> None:
+    """Verify the engine against DOCKER_CERT_PATH's (or the context's) CA, whatever the environment says.
+
+    requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE replace a session's CA file on every request
+    (psf/requests#3829), so the engine's certificate was checked against the system's CAs; the docker
+    CLI reads no such variable.
+    """
+    verify = api.verify
+    if verify is True:
+        return
+    merge = api.merge_environment_settings
+
+    def pinned(url: Any, proxies: Any, stream: Any, verify_: Any, cert: Any) -> Any:
+        settings = merge(url, proxies, stream, verify_, cert)
+        settings["verify"] = verify
+        return settings
+
+    api.merge_environment_settings = pinned  # type: ignore[method-assign]
 
 
 def path_fmt(path: str) -> str:
