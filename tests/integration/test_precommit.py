@@ -38,8 +38,13 @@ def test_validate_hook_with_pre_commit_try_repo(tmp_path: Path) -> None:
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
     env.pop("PYTHONPATH", None)  # the hook runs composeswarm as installed in its own environment
 
+    # the hooks' repository: this checkout's HEAD, cloned (a clean clone: both runs share one environment)
+    hooks = tmp_path / "hooks-repo"
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(REPO_ROOT), str(hooks)], check=True,
+                   capture_output=True, timeout=120)
+
     def run(*files: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([PRE_COMMIT, "try-repo", str(REPO_ROOT), "composeswarm-validate", "--verbose",
+        return subprocess.run([PRE_COMMIT, "try-repo", str(hooks), "composeswarm-validate", "--verbose",
                                "--files", *files], cwd=project, env=env, capture_output=True, text=True,
                               timeout=600, check=False)
 
@@ -51,4 +56,4 @@ def test_validate_hook_with_pre_commit_try_repo(tmp_path: Path) -> None:
     broken = run("docker-compose.yml", "stack.prod.yml")
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "Failed" in broken.stdout
-    assert 'stack.prod.yml:6:17: services.web.deploy.replicas: must be an integer, not a string "many"' in broken.stdout
+    assert 'stack.prod.yml:6:7: services.web.deploy.replicas: must be an integer, not a string "many"' in broken.stdout
