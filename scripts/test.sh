@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite from nothing: install composeswarm and its test extras into .venv, bring up
-# a local swarm with the test images (scripts/swarm-up.sh), install Debian's Pushgateway, openssh-server
-# and socat, run the pure
-# unit tests in a venv without the Docker SDK (scripts/test-nodocker.sh), then pytest. Exits with
+# a local swarm with the test images (scripts/swarm-up.sh), install Debian's Pushgateway, openssh-server,
+# socat and zsh, run the pure unit tests in a venv without the Docker SDK (scripts/test-nodocker.sh), then pytest. Exits with
 # pytest's code, or with the no-docker step's when only that failed.
 #
 #   scripts/test.sh [PYTEST ARGS...]      e.g. scripts/test.sh tests/unit -x
@@ -20,6 +19,8 @@ start=$SECONDS
 # starts its own on 127.0.0.1 and stops it by pid (tests/support/sshd.py, tests/integration/test_tls.py).
 "$REPO_ROOT/scripts/sshd.sh" install
 "$REPO_ROOT/scripts/tlsengine.sh" install
+# The completion tests install and load typer's scripts in a real bash and zsh.
+apt_install zsh
 log "set-up took $((SECONDS - start)) s"
 
 # The import rules of docs/architecture.md (contracts in pyproject.toml): a broken rule fails the run.

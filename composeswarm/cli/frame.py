@@ -30,7 +30,7 @@ app = typer.Typer(
     name="composeswarm",
     help="Deploy docker-compose v3 files to Docker Swarm, as `docker stack deploy` does, "
     "with validation, dry-run plans and watched rollouts.\n\n" + EXIT_CODES_HELP,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -59,7 +59,23 @@ ContextOpt = Annotated[
     Optional[str],
     typer.Option("--context", help="Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, current context)."),
 ]
-StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK")]
+# How long a shell's Tab may wait for the engine's stack names (seconds): past that, no candidates.
+COMPLETION_TIMEOUT = 3
+
+
+def complete_stacks(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The engine's stack names that start with what is typed; none when it cannot answer within seconds."""
+    try:
+        from composeswarm.ops.listing import list_stacks
+
+        engine = connect(ctx.params.get("context"), timeout=COMPLETION_TIMEOUT)
+        return [s.name for s in list_stacks(engine) if s.name.startswith(incomplete)]
+    except Exception:  # noqa: BLE001 - a completion must never print a traceback into the shell
+        return []
+
+
+StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK",
+                                         autocompletion=complete_stacks)]
 LockTimeoutOpt = Annotated[Optional[float], typer.Option("--lock-timeout", metavar="SECONDS", min=0.0, help="Seconds to wait for the stack's deploy lock held by another run (0: fail at once). Default: --timeout.")]
 
 P = ParamSpec("P")
@@ -144,12 +160,12 @@ if TYPE_CHECKING:
     from composeswarm.plan.changes import Plan
 
 
-def connect(context: Optional[str]) -> Engine:
+def connect(context: Optional[str], timeout: int = 60) -> Engine:
     """The engine the docker CLI would use (imports the Docker SDK only when called)."""
     from composeswarm.engine.gateway import Engine
 
     try:
-        return Engine.connect(context)
+        return Engine.connect(context, timeout=timeout)
     except errors.ComposeSwarmError:
         raise
     except Exception as exc:  # the SDK rejects settings before connecting (DOCKER_TLS_VERIFY without certs)
