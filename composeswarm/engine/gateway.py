@@ -335,7 +335,7 @@ def _keep_tls_ca(api: APIClient) -> None:
         settings["verify"] = verify
         return settings
 
-    api.merge_environment_settings = pinned  # type: ignore[method-assign]
+    api.merge_environment_settings = pinned
 
 
 def path_fmt(path: str) -> str:

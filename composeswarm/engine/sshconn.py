@@ -103,7 +103,7 @@ class SSHConnection(urllib3.connection.HTTPConnection):
         mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             # process_group: a Ctrl-C at the terminal stops composeswarm, which then closes ssh (as the docker CLI)
-            self.proc = subprocess.Popen(self.target.argv(), stdin=theirs, stdout=theirs, stderr=self._stderr,
+            self.proc = subprocess.Popen(self.target.argv(), stdin=theirs.fileno(), stdout=theirs.fileno(), stderr=self._stderr,
                                          process_group=0)
         except OSError as exc:
             ours.close()
@@ -115,14 +115,14 @@ class SSHConnection(urllib3.connection.HTTPConnection):
         ours.settimeout(float(self.timeout) if isinstance(self.timeout, (int, float)) else None)
         return ours
 
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> None:
         try:
             super().request(*args, **kwargs)
         except OSError as exc:  # ssh already gone: a broken pipe
             self._raise_ssh_failure(exc)
             raise
 
-    def getresponse(self) -> Any:  # type: ignore[override]
+    def getresponse(self) -> Any:
         try:
             return super().getresponse()
         except Exception as exc:
@@ -185,7 +185,7 @@ class SSHAdapter(requests.adapters.HTTPAdapter):
         super().__init__(max_retries=0)
         self.pool = _SSHPool(target, timeout, maxsize)
 
-    def get_connection(self, url: Any, proxies: Any = None) -> Any:  # type: ignore[override]
+    def get_connection(self, url: Any, proxies: Any = None) -> Any:
         return self.pool
 
     def get_connection_with_tls_context(self, request: Any, verify: Any, proxies: Any = None, cert: Any = None) -> Any:

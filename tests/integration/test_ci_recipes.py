@@ -42,7 +42,7 @@ SKIPPED_STEPS = {"Install composeswarm", "Set up ssh"}
 class _Forge(http.server.BaseHTTPRequestHandler):
     posts: list[tuple[str, dict[str, str], bytes]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         type(self).posts.append((self.path, dict(self.headers), body))
         self.send_response(201)

@@ -62,7 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, engine_available: None) -> 
 
 
 def cs(*args: str, env: dict[str, str], cwd: Path = REPO_ROOT, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout, check=False)
 
 
 def local_env() -> dict[str, str]:

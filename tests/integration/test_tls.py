@@ -109,7 +109,7 @@ def test_no_client_certificate_is_refused_by_the_engine(tls_engine: tuple[int, P
     """The endpoint is a --tlsverify one: a client that trusts its CA but has no certificate gets no answer."""
     port, folder = tls_engine
     context = ssl.create_default_context(cafile=str(folder / "client" / "ca.pem"))
-    with pytest.raises((ssl.SSLError, ConnectionError)):  # noqa: PT012 - the refusal comes at the first read
+    with pytest.raises((ssl.SSLError, ConnectionError)):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
                 context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
             tls.sendall(b"GET /_ping HTTP/1.0\r\n\r\n")

@@ -10,7 +10,11 @@ import pytest
 from markdown_it import MarkdownIt
 
 from composeswarm.plan.changes import Change, FieldChange, Plan
-from composeswarm.render.plan_markdown import append_step_summary, headline, plan_markdown
+from composeswarm.render.plan_markdown import (
+    append_step_summary,
+    headline,
+    plan_markdown,
+)
 from composeswarm.render.plan_report import render_plan
 
 
