@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite from nothing: install composeswarm and its test extras into .venv, bring up
-# a local swarm with the test images (scripts/swarm-up.sh), install Debian's Pushgateway, run the pure
+# a local swarm with the test images (scripts/swarm-up.sh), install Debian's Pushgateway, openssh-server,
+# socat and zsh, run the pure
 # unit tests in a venv without the Docker SDK (scripts/test-nodocker.sh), then pytest (tests/multinode
 # included: its fixture brings up the multi-node bed of scripts/multinode.sh once and removes it at the
 # end, failing the run if anything is left; it needs root, and fails with CI=true without it). Exits with
@@ -17,6 +18,12 @@ start=$SECONDS
 "$REPO_ROOT/scripts/swarm-up.sh"
 # The metrics tests push to a real Pushgateway: each test starts its own (tests/integration/test_metrics.py).
 "$REPO_ROOT/scripts/pushgateway.sh" install
+# The ssh:// tests run a real OpenSSH server, the TLS tests a TLS endpoint (socat): each test module
+# starts its own on 127.0.0.1 and stops it by pid (tests/support/sshd.py, tests/integration/test_tls.py).
+"$REPO_ROOT/scripts/sshd.sh" install
+"$REPO_ROOT/scripts/tlsengine.sh" install
+# The completion tests install and load typer's scripts in a real bash and zsh.
+apt_install zsh
 log "set-up took $((SECONDS - start)) s"
 
 # The import rules of docs/architecture.md (contracts in pyproject.toml): a broken rule fails the run.

@@ -10,7 +10,8 @@ import typer
 
 from composeswarm import errors
 from composeswarm.cli.frame import (
-    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, NamedStackArg, OutputOpt, ProfileOpt, app, bad_option, command, connect, exit_code, output_format, plan_exit, stack_or_name,
+    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, NamedStackArg, PlanOutputOpt, ProfileOpt, app, bad_option, command, connect,
+    exit_code, plan_exit, plan_output_format, stack_or_name, step_summary_file,
 )
 from composeswarm.render.lock_report import lock_options  # light: no SDK, no stage
 
@@ -46,7 +47,7 @@ def deploy_cmd(
     history_limit: Annotated[int, typer.Option("--history-limit", metavar="N", help="Revisions of the stack kept in the swarm (see history).")] = 10,
     plan_file: Annotated[Optional[str], typer.Option("--plan", metavar="FILE", help="Apply exactly the plan `plan --out FILE` saved; "
                                                      "refused (exit 1, nothing written) when a live object or a file it read changed since.")] = None,
-    output: OutputOpt = "text",
+    output: PlanOutputOpt = "text",
     context: ContextOpt = None,
     metrics_file: Annotated[Optional[str], typer.Option("--metrics-file", envvar="COMPOSESWARM_METRICS_FILE", metavar="PATH", help="Write the deploy's Prometheus metrics to PATH, in node_exporter's textfile format (docs/metrics.md).")] = None,
     pushgateway: Annotated[Optional[str], typer.Option("--pushgateway", envvar="COMPOSESWARM_PUSHGATEWAY", metavar="URL", help="Push the deploy's Prometheus metrics to this Pushgateway (job composeswarm, stack=STACK); unreachable: a warning.")] = None,
@@ -59,7 +60,8 @@ def deploy_cmd(
     from composeswarm.render.deploy_report import DeployReport
 
     stack = stack_or_name(stack, file, env_file, profile)
-    report = DeployReport(stack, json=output == "json")  # its output also when the deploy fails
+    # its output also when the deploy fails; GitHub Actions' job summary gets the Markdown report too
+    report = DeployReport(stack, json=output == "json", markdown=output == "markdown", step_summary=step_summary_file())
     metrics = None  # prometheus_client is imported only when asked for; a dry run deploys nothing to record
     if (metrics_file or pushgateway) and not dry_run:
         from composeswarm.render.metrics import DeployMetrics
@@ -69,7 +71,7 @@ def deploy_cmd(
         from composeswarm.act.deploy import DeployOptions, deploy
         from composeswarm.cli.history_commands import history_options, saved_plan
 
-        output_format(output)
+        plan_output_format(output)
         saved = saved_plan(plan_file, file, env_file, prune) if plan_file else None
         if timeout <= 0:
             raise bad_option(f"--timeout must be more than 0 seconds, got {timeout:g}")
@@ -124,7 +126,7 @@ def plan_cmd(
     env_file: EnvFileOpt = None,
     profile: ProfileOpt = None,
     prune: Annotated[bool, typer.Option("--prune", help="Also plan the removal of services the files no longer have.")] = False,
-    output: OutputOpt = "text",
+    output: PlanOutputOpt = "text",
     show_sensitive: Annotated[bool, typer.Option("--show-sensitive", help="Show values of credential-like names (secret contents never).")] = False,
     drift_only: Annotated[bool, typer.Option("--drift-only", help="Show only the fields changed outside composeswarm since its last revision (exit 2 when any).")] = False,
     out: Annotated[Optional[str], typer.Option("--out", metavar="FILE", help="Save the plan for `deploy --plan FILE` (mode 0600, no secret content).")] = None,
@@ -135,7 +137,7 @@ def plan_cmd(
     from composeswarm.plan.sensitive import reveal
     from composeswarm.render.plan_report import print_report
 
-    fmt = output_format(output)
+    fmt = plan_output_format(output)
     stack = stack_or_name(stack, file, env_file, profile)
     # resolve-image never: a plan never asks a registry; an unchanged image label keeps the pinned digest
     opts = DeployOptions(stack=stack, files=file, env_files=env_file, prune=prune, resolve_image="never", dry_run=True,
@@ -150,7 +152,7 @@ def plan_cmd(
         from composeswarm.plan.drift import only_drift
 
         plan = only_drift(plan)
-    print_report(plan, fmt, result.load_warnings)
+    print_report(plan, fmt, result.load_warnings, step_summary=step_summary_file())
     return plan_exit(plan)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -21,26 +21,47 @@ def version_cmd() -> None:
 ConfigFormatOpt = Annotated[str, typer.Option("--output", "--format", "-o", help="Output format: yaml (as docker stack config) or json.")]
 
 
+FilesArg = Annotated[Optional[list[str]], typer.Argument(
+    metavar="[FILE]...", show_default=False,
+    help="Files to check each on its own, as separate stacks (how pre-commit passes them); -f merges its files into one project.",
+)]
+
+
 @command("validate")
 def validate_cmd(
+    paths: FilesArg = None,
     file: FileOpt = None,
     env_file: EnvFileOpt = None,
     profile: ProfileOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse what docker stack deploy refuses: Compose "
                                          "Specification keys (profiles, name, secrets from environment, ...) too.")] = False,
-) -> None:
+) -> int:
     """Check compose files as docker stack deploy would (and more); every error as FILE:LINE:COL.
 
     Exit 0 when valid (warnings go to stderr), 1 when not. Needs no engine.
     """
+    from composeswarm import errors
     from composeswarm.load.project import load_project
     from composeswarm.render import issue_report as view
+    from composeswarm.render import print_failure
 
-    project, warnings = load_project(file, env_file, profiles=profile, spec=not strict)
-    view.print_warnings(warnings)
-    typer.echo(view.ok_line(project, len(warnings)))
-    for line in view.spec_notes(project):
-        typer.echo(line)
+    if paths and file:
+        raise bad_option("give the files to check as arguments or with -f, not both")
+    status = errors.EXIT_OK
+    for files in [[p] for p in paths] if paths else [file]:
+        try:
+            project, warnings = load_project(files, env_file, profiles=profile, spec=not strict)
+        except errors.InputError as exc:
+            if not paths:
+                raise
+            print_failure(exc)  # each file on its own: the others are still checked
+            status = exc.exit_code
+            continue
+        view.print_warnings(warnings)
+        typer.echo(view.ok_line(project, len(warnings)))
+        for line in view.spec_notes(project):
+            typer.echo(line)
+    return status
 
 
 @command("config")

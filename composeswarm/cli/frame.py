@@ -30,7 +30,7 @@ app = typer.Typer(
     name="composeswarm",
     help="Deploy docker-compose v3 files to Docker Swarm, as `docker stack deploy` does, "
     "with validation, dry-run plans and watched rollouts.\n\n" + EXIT_CODES_HELP,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -50,6 +50,11 @@ EnvFileOpt = Annotated[
     typer.Option("--env-file", metavar="FILE", help="File of VAR=value lines for interpolation (repeatable)."),
 ]
 OutputOpt = Annotated[str, typer.Option("--output", "--format", "-o", help="Output format: text or json.")]
+PlanOutputOpt = Annotated[str, typer.Option(
+    "--output", "--format", "-o",
+    help="Output format: text, json or markdown (a pull-request comment). With GITHUB_STEP_SUMMARY set, the "
+    "Markdown summary is also appended to that file.",
+)]
 ContextOpt = Annotated[
     Optional[str],
     typer.Option("--context", help="Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, current context)."),
@@ -59,7 +64,23 @@ ProfileOpt = Annotated[
     typer.Option("--profile", metavar="NAME", help="Compose Specification files: enable the services of this profile "
                  "(repeatable; default: COMPOSE_PROFILES). Services without profiles are always in."),
 ]
-StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK")]
+# How long a shell's Tab may wait for the engine's stack names (seconds): past that, no candidates.
+COMPLETION_TIMEOUT = 3
+
+
+def complete_stacks(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The engine's stack names that start with what is typed; none when it cannot answer within seconds."""
+    try:
+        from composeswarm.ops.listing import list_stacks
+
+        engine = connect(ctx.params.get("context"), timeout=COMPLETION_TIMEOUT)
+        return [s.name for s in list_stacks(engine) if s.name.startswith(incomplete)]
+    except Exception:  # noqa: BLE001 - a completion must never print a traceback into the shell
+        return []
+
+
+StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False, metavar="STACK",
+                                         autocompletion=complete_stacks)]
 # deploy and plan: a Compose Specification file's top-level `name` gives it when left out (stack_or_name)
 NamedStackArg = Annotated[Optional[str], typer.Argument(
     help="Stack name (default: the files' top-level name).", show_default=False, metavar="STACK")]
@@ -125,6 +146,18 @@ def output_format(output: str) -> Literal["text", "json"]:
     return "json" if output == "json" else "text"
 
 
+def plan_output_format(output: str) -> Literal["text", "json", "markdown"]:
+    """--output of the commands that show a plan (plan, deploy): text, json or markdown."""
+    if output not in ("text", "json", "markdown"):
+        raise bad_option(f"--output must be text, json or markdown, got {output!r}")
+    return "json" if output == "json" else "markdown" if output == "markdown" else "text"
+
+
+def step_summary_file() -> str | None:
+    """The file GitHub Actions collects a step's Markdown summary from (GITHUB_STEP_SUMMARY), if set."""
+    return os.environ.get("GITHUB_STEP_SUMMARY") or None
+
+
 def plan_exit(plan: Plan) -> int:
     """EXIT_CHANGES when the plan would change anything, else EXIT_OK."""
     return errors.EXIT_CHANGES if plan.has_changes else errors.EXIT_OK
@@ -154,12 +187,12 @@ def stack_or_name(
     return found[0]
 
 
-def connect(context: Optional[str]) -> Engine:
+def connect(context: Optional[str], timeout: int = 60) -> Engine:
     """The engine the docker CLI would use (imports the Docker SDK only when called)."""
     from composeswarm.engine.gateway import Engine
 
     try:
-        return Engine.connect(context)
+        return Engine.connect(context, timeout=timeout)
     except errors.ComposeSwarmError:
         raise
     except Exception as exc:  # the SDK rejects settings before connecting (DOCKER_TLS_VERIFY without certs)

@@ -74,6 +74,8 @@ def logs_cmd(
     Every service (or the ones named), each line prefixed with its task as `docker service logs`
     prefixes it. --follow picks up tasks and services that start later; Ctrl-C ends it (exit 130).
     """
+    import signal
+    import threading
     import time
 
     from composeswarm.ops import logs
@@ -85,7 +87,20 @@ def logs_cmd(
         since=logs.since_param(since, time.time()) if since else None, no_trunc=no_trunc,
     )
     printer = status.LogPrinter(timestamps=timestamps, colour=not no_color and use_colour())
-    logs.stream_stack_logs(connect(context), stack, opts, printer.take, warn=print_warning)
+    # Ctrl-C also sets `stop`: the loop ends at its next turn even if the interrupt is lost in a call
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: object) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        logs.stream_stack_logs(connect(context), stack, opts, printer.take, stop=stop, warn=print_warning)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
+        raise KeyboardInterrupt
 
 
 @command("rm")

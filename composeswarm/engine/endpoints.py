@@ -108,10 +108,19 @@ def unreachable_reason(exc: BaseException, host: str | None = None, timeout: flo
     import socket
     import ssl
 
+    from composeswarm.engine.sshconn import SSHFailure
+
     causes = list(_causes(exc))
+    ssh = next((c for c in causes if isinstance(c, SSHFailure)), None)
+    if ssh is not None:  # ssh's own words ("Host key verification failed.", "Permission denied (publickey).")
+        reason = _one_line(ssh.reason)
+        return reason if reason.startswith("ssh: ") else f"ssh: {reason}"
     for cause in causes:
         if isinstance(cause, socket.gaierror):
             return "unknown host name"
+        if isinstance(cause, ssl.SSLCertVerificationError):  # the engine's certificate, checked against our CA
+            why = cause.verify_message or getattr(cause, "reason", None) or "bad certificate"
+            return f"the TLS handshake failed: the engine's certificate did not verify against the CA ({why})"
         if isinstance(cause, ssl.SSLError):
             return f"the TLS handshake failed ({getattr(cause, 'reason', None) or 'bad certificate'})"
         if isinstance(cause, (TimeoutError, socket.timeout)) or type(cause).__name__ in _TIMEOUTS:
@@ -123,6 +132,12 @@ def unreachable_reason(exc: BaseException, host: str | None = None, timeout: flo
     if any(type(c).__name__ in ("ProtocolError", "ConnectionError", "MaxRetryError") for c in causes):
         return "the connection failed"
     return None
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """Text from elsewhere as one safe line: control characters escaped, long text cut with an ellipsis."""
+    out = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text.strip())
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 # urllib3's and requests' timeout exceptions, matched by name: no import of either here.

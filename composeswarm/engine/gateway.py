@@ -14,12 +14,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import docker
+import docker.constants
 import docker.errors
 from docker.api.client import APIClient
 
 from composeswarm.engine.endpoints import Endpoint, docker_reason, resolve_endpoint, unreachable_reason
 from composeswarm.engine.live import Json, LiveNode, LiveStack, node_from_json
 from composeswarm.engine.retry import RetryPolicy, with_retries
+from composeswarm.engine.sshconn import ssh_api_client
+from composeswarm.engine.tlsca import keep_tls_ca
 from composeswarm.errors import EngineError, EngineUnreachable
 from composeswarm.dockerrules.stacknames import LABEL_NAMESPACE, stack_filter
 
@@ -52,7 +55,14 @@ class Engine:
         """Connect to the engine the docker CLI would use; EngineError naming it when unreachable."""
         endpoint = resolve_endpoint(context)
         try:
-            api = APIClient(base_url=endpoint.host, version="auto", tls=endpoint.tls, timeout=timeout)
+            if endpoint.host.startswith("ssh://"):  # the system ssh client, as the docker CLI (engine/sshconn.py)
+                api = ssh_api_client(endpoint.host, timeout)
+            else:
+                # a fixed version first (nothing dialled), the CA pinned, then the version asked
+                api = APIClient(base_url=endpoint.host, version=docker.constants.MINIMUM_DOCKER_API_VERSION,
+                                tls=endpoint.tls, timeout=timeout)
+                keep_tls_ca(api)
+                api._version = api._retrieve_server_version()
         except docker.errors.DockerException as exc:
             raise EngineError(
                 f"cannot reach the Docker engine at {endpoint.host} (from {endpoint.source}): "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import queue
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -288,6 +289,9 @@ def stream_stack_logs(
     open_streams = 0
 
     def reader(service_id: str) -> None:
+        # Ctrl-C goes to the main thread only: delivered here, it would leave the main thread blocked
+        # in a read (over ssh, one that may take long to return) with the interrupt unnoticed
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             for stream, payload in gateway.service_log_frames(
                 service_id, follow=opts.follow, tail=opts.tail, since=opts.since

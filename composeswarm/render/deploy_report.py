@@ -133,9 +133,11 @@ class DeployReport:
     failed or timed out, exit 3 or 4; anything else, as every command reports it).
     """
 
-    def __init__(self, stack: str, *, json: bool) -> None:
+    def __init__(self, stack: str, *, json: bool, markdown: bool = False, step_summary: str | None = None) -> None:
         self.stack = stack
         self.json = json
+        self.markdown = markdown  # stdout: one Markdown report at the end (the progress still on stderr)
+        self.step_summary = step_summary  # a file to append the Markdown report to (GITHUB_STEP_SUMMARY)
         self.result: DeployResult | None = None  # once planned: filled in as the calls are made
         self.progress: ProgressRenderer | None = None  # when the rollout is watched
 
@@ -159,7 +161,7 @@ class DeployReport:
 
     def step(self, step: Step) -> None:
         """docker's line as each call is made, before and among the rollout's progress lines (text only)."""
-        if self.json:
+        if self.json or self.markdown:
             return
         if self.progress is not None:
             self.progress.echo(step_line(step))
@@ -168,10 +170,16 @@ class DeployReport:
 
     def done(self, result: DeployResult) -> None:
         """A deploy that went through: the plan of a dry run, else what was applied."""
+        self._summarise(result)
         if result.dry_run:
             from composeswarm.render.plan_report import render_plan
 
-            _out(render_plan(result.plan, "json" if self.json else "text"))
+            _out(render_plan(result.plan, "json" if self.json else "markdown" if self.markdown else "text"))
+        elif self.markdown:
+            from composeswarm.render.plan_markdown import deploy_markdown
+
+            sys.stderr.write(warnings_text(result))
+            _out(deploy_markdown(result, self._outcomes()))
         elif self.json:
             _out(deploy_json(result, self._outcomes(), failure_logs=self._failure_logs()))
         else:
@@ -180,18 +188,38 @@ class DeployReport:
 
     def failed(self, exc: BaseException) -> None:
         """A deploy that raised: what was and was not applied, then why it stopped (stderr)."""
+        if self.result is not None and isinstance(exc, (PartialDeployError, RolloutFailed, RolloutTimeout)):
+            self._summarise(self.result, exc.message if isinstance(exc, PartialDeployError) else str(exc))
         if isinstance(exc, PartialDeployError):
             if self.json:
                 _out(partial_json(self.stack, exc, self._outcomes()))
+            elif self.markdown and self.result is not None:
+                from composeswarm.render.plan_markdown import deploy_markdown
+
+                _out(deploy_markdown(self.result, self._outcomes(), error=exc.message))
             sys.stderr.write(partial_text(exc))
             return
         if isinstance(exc, (RolloutFailed, RolloutTimeout, RolloutUnknown)) and self.result is not None:
             # the calls were made: say so (text: streamed already) before the error
             if self.json:
                 _out(deploy_json(self.result, self._outcomes(), error=str(exc), failure_logs=self._failure_logs()))
+            elif self.markdown:
+                from composeswarm.render.plan_markdown import deploy_markdown
+
+                _out(deploy_markdown(self.result, self._outcomes(), error=str(exc)))
+                sys.stderr.write(warnings_text(self.result))
             else:
                 sys.stderr.write(warnings_text(self.result))
         print_failure(exc)
+
+    def _summarise(self, result: DeployResult, error: str | None = None) -> None:
+        """Append the Markdown report to the step-summary file, when there is one (the plan of a dry run)."""
+        if not self.step_summary:
+            return
+        from composeswarm.render.plan_markdown import append_step_summary, deploy_markdown, plan_markdown
+
+        text = plan_markdown(result.plan) if result.dry_run else deploy_markdown(result, self._outcomes(), error)
+        append_step_summary(self.step_summary, text)
 
     def _outcomes(self) -> list[Outcome]:
         return self.progress.ordered() if self.progress is not None else []

@@ -1,4 +1,4 @@
-"""Text and JSON views of a Plan: what would change, field by field, without leaking secrets.
+"""Text, JSON and Markdown (render/plan_markdown.py) views of a Plan: what would change, field by field, without leaking secrets.
 
 Text, for people: one line per object with a marker (`+` create, `~` update, `-/+` replace,
 `-` remove), the changed fields indented beneath, and a summary line; notes separately (stderr). Colour only when asked
@@ -27,15 +27,19 @@ MARKERS = {"create": "+", "update": "~", "replace": "-/+", "remove": "-"}
 _COLOURS = {"create": "32", "update": "33", "replace": "35", "remove": "31"}  # green yellow magenta red
 
 
-def render_plan(plan: Plan, fmt: Literal["text", "json"] = "text", *, colour: bool | None = None) -> str:
-    """The plan as text (for people) or JSON (for programs); ends with a newline.
+def render_plan(plan: Plan, fmt: Literal["text", "json", "markdown"] = "text", *, colour: bool | None = None) -> str:
+    """The plan as text (for people), JSON (for programs) or Markdown (for reviewers); ends with a newline.
 
     `colour` None means: colour when standard output is a terminal and NO_COLOR is not set.
     """
     if fmt == "json":
         return json.dumps(plan_json(plan), indent=2, sort_keys=False) + "\n"
+    if fmt == "markdown":
+        from composeswarm.render.plan_markdown import plan_markdown
+
+        return plan_markdown(plan)
     if fmt != "text":
-        raise ValueError(f"unknown plan format {fmt!r}: use text or json")
+        raise ValueError(f"unknown plan format {fmt!r}: use text, json or markdown")
     if colour is None:
         from composeswarm.render import use_colour
 
@@ -107,14 +111,23 @@ def notes_text(plan: Plan) -> str:
     return "".join(f"note: {note}\n" for note in plan.notes) + "".join(line + "\n" for line in placement_lines(plan))
 
 
-def print_report(plan: Plan, fmt: Literal["text", "json"], warnings: Iterable[Issue] = ()) -> None:
-    """What `plan` prints: the files' warnings and the plan's notes on stderr, then the plan on stdout."""
+def print_report(plan: Plan, fmt: Literal["text", "json", "markdown"], warnings: Iterable[Issue] = (),
+                 step_summary: str | None = None) -> None:
+    """What `plan` prints: the files' warnings and the plan's notes on stderr, then the plan on stdout.
+
+    `step_summary`: a file (GitHub Actions' GITHUB_STEP_SUMMARY) the Markdown plan is appended to.
+    """
     from composeswarm.render import print_issues
 
     print_issues(warnings)
-    sys.stderr.write(notes_text(plan))
+    if fmt != "markdown":  # the Markdown plan carries its notes
+        sys.stderr.write(notes_text(plan))
     sys.stdout.write(render_plan(plan, fmt))
     sys.stdout.flush()
+    if step_summary:
+        from composeswarm.render.plan_markdown import append_step_summary, plan_markdown
+
+        append_step_summary(step_summary, plan_markdown(plan))
 
 
 def _headline(change: Change, colour: bool, completion: Change | None) -> str:

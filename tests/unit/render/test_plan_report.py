@@ -150,7 +150,7 @@ def test_show_sensitive_reveals_env_values_not_secret_contents() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError) as err:
         render_plan(PLAN, "yaml")  # type: ignore[arg-type]
-    assert str(err.value) == "unknown plan format 'yaml': use text or json"
+    assert str(err.value) == "unknown plan format 'yaml': use text, json or markdown"
 
 
 @pytest.mark.parametrize(
