@@ -10,7 +10,7 @@ import typer
 
 from composeswarm import errors
 from composeswarm.cli.frame import (
-    ContextOpt, EnvFileOpt, FileOpt, LockTimeoutOpt, NamedStackArg, PlanOutputOpt, ProfileOpt, app, bad_option, command, connect,
+    ContextOpt, EnvFileOpt, FailureLogsOpt, FileOpt, LockTimeoutOpt, NamedStackArg, PlanOutputOpt, ProfileOpt, app, bad_option, command, connect,
     exit_code, plan_exit, plan_output_format, stack_or_name, step_summary_file,
 )
 from composeswarm.render.lock_report import lock_options  # light: no SDK, no stage
@@ -34,7 +34,7 @@ def deploy_cmd(
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once the calls are made and wait for nothing, as docker "
                                          "stack deploy does (depends_on still orders the creations, wave by wave).")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the changed services to converge (then exit 4).")] = 300,
-    failure_logs: Annotated[int, typer.Option("--failure-logs", metavar="N", min=0, help="On a failed rollout, print the last N lines of the failed task's log (0: none; secrets masked).")] = 20,
+    failure_logs: FailureLogsOpt = 20,
     # the old name of --detach, kept so scripts that use it go on working
     no_wait: Annotated[bool, typer.Option("--no-wait", hidden=True, help="Deprecated alias of --detach.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")] = False,
@@ -87,7 +87,7 @@ def deploy_cmd(
         with metrics.recording(report) if metrics is not None else contextlib.nullcontext():
             result = deploy(
                 opts, connect=lambda: metrics.connected(connect(context)) if metrics else connect(context),
-                watch=functools.partial(_watch, report, timeout, failure_logs),
+                watch=functools.partial(watch_rollout, report, timeout, failure_logs),
                 on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,
                 lock=lock_options(lock_timeout, timeout), history=history_options(history_limit, atomic),
                 check=saved.check if saved else None,
@@ -98,7 +98,7 @@ def deploy_cmd(
     raise typer.Exit(exit_code(body, report.failed))
 
 
-def _watch(report: DeployReport, timeout: float, failure_logs: int, deployment: Deployment) -> tuple[Waiter, ProgressRenderer]:
+def watch_rollout(report: DeployReport, timeout: float, failure_logs: int, deployment: Deployment) -> tuple[Waiter, ProgressRenderer]:
     """How a deploy waits (the rollout helper): each wave watched until converged, failed or --timeout."""
     from composeswarm.act.watcher import Waiter, Watcher
 

@@ -84,6 +84,7 @@ StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False,
 # deploy and plan: a Compose Specification file's top-level `name` gives it when left out (stack_or_name)
 NamedStackArg = Annotated[Optional[str], typer.Argument(
     help="Stack name (default: the files' top-level name).", show_default=False, metavar="STACK")]
+FailureLogsOpt = Annotated[int, typer.Option("--failure-logs", metavar="N", min=0, help="On a failed rollout, print the last N lines of the failed task's log (0: none; secrets masked).")]
 LockTimeoutOpt = Annotated[Optional[float], typer.Option("--lock-timeout", metavar="SECONDS", min=0.0, help="Seconds to wait for the stack's deploy lock held by another run (0: fail at once). Default: --timeout.")]
 
 P = ParamSpec("P")

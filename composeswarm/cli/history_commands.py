@@ -9,6 +9,7 @@ import typer
 
 from composeswarm.cli.frame import (
     ContextOpt,
+    FailureLogsOpt,
     LockTimeoutOpt,
     OutputOpt,
     StackArg,
@@ -77,6 +78,7 @@ def rollback_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing (exit 0: no changes, 2: changes).")] = False,
     history_limit: HistoryLimitOpt = 10,
     lock_timeout: LockTimeoutOpt = None,
+    failure_logs: FailureLogsOpt = 20,
     output: OutputOpt = "text",
     context: ContextOpt = None,
 ) -> None:
@@ -85,7 +87,7 @@ def rollback_cmd(
     Needs no files: the revision holds the resolved project. Its secret and config versions must still be
     in the swarm (retained revisions keep theirs). Records a new revision, a rollback of N.
     """
-    from composeswarm.cli.deploy_commands import _watch
+    from composeswarm.cli.deploy_commands import watch_rollout
     from composeswarm.render.deploy_report import DeployReport
 
     report = DeployReport(stack, json=output == "json")
@@ -105,7 +107,7 @@ def rollback_cmd(
         opts = DeployOptions(stack=stack, resolve_image="never", detach=detach, dry_run=dry_run, context=context,
                              atomic=atomic, revision=target)
         result = deploy(
-            opts, engine=engine, watch=functools.partial(_watch, report, timeout),
+            opts, engine=engine, watch=functools.partial(watch_rollout, report, timeout, failure_logs),
             on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,
             lock=lock_options(lock_timeout, timeout), history=history_options(history_limit, atomic),
         )
