@@ -97,7 +97,7 @@ def test_plan_create_then_nothing_then_changes(stack_name: str, tmp_path: Path, 
 @pytest.mark.parametrize(
     ("args", "stderr"),
     [
-        pytest.param(["--output", "yaml"], "error: --output must be text or json, got 'yaml'\n", id="bad output"),
+        pytest.param(["--output", "yaml"], "error: --output must be text, json or markdown, got 'yaml'\n", id="bad output"),
         pytest.param(["-f", "missing.yml"], None, id="missing file"),
     ],
 )
