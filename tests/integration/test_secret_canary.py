@@ -193,7 +193,7 @@ def test_no_canary_in_any_output_log_or_temporary_file(bed: Bed) -> None:
         run = bed.run("config", "-f", "stack.yml", "--format", fmt)
         assert run.code == 0, run.stderr
         assert env1 in run.stdout  # parity with docker stack config: environment values are printed
-    for fmt in ("text", "json"):
+    for fmt in ("text", "json", "markdown"):
         assert bed.run("plan", "-f", "stack.yml", "-o", fmt, stack).code == 2
         assert bed.run("deploy", "-f", "stack.yml", "--dry-run", "-o", fmt, stack).code == 2
     shown = bed.run("plan", "-f", "stack.yml", "--show-sensitive", stack)
@@ -211,6 +211,9 @@ def test_no_canary_in_any_output_log_or_temporary_file(bed: Bed) -> None:
         assert bed.run("ps", "-o", fmt, stack).code == 0
         assert bed.run("ps", "--all", "--no-trunc", "-o", fmt, stack).code == 0
         assert bed.run("plan", "-f", "stack.yml", "-o", fmt, stack).code == 0
+        assert bed.run("nodes", "-o", fmt, stack).code == 0
+        assert bed.run("history", "-o", fmt, stack).code == 0
+    assert bed.run("history", "--revision", "1", stack).code == 0
     logs = bed.run("logs", "--tail", "5", stack)
     assert logs.code == 0 and "hello from web" in logs.stdout, logs.stderr
 
@@ -223,6 +226,7 @@ def test_no_canary_in_any_output_log_or_temporary_file(bed: Bed) -> None:
         assert run.code == 2 and "(sensitive)" in run.stdout and "(new content)" in run.stdout, run.stdout
         assert bed.run("diff", "-f", "stack.yml", "-o", fmt, stack).code == 2
         assert bed.run("deploy", "-f", "stack.yml", "--dry-run", "-o", fmt, stack).code == 2
+    assert bed.run("plan", "-f", "stack.yml", "-o", "markdown", stack).code == 2
     shown_change = bed.run("plan", "-f", "stack.yml", "--show-sensitive", stack)
     assert shown_change.code == 2 and env1 in shown_change.stdout and env2 in shown_change.stdout
     run = bed.run("deploy", "-f", "stack.yml", "--resolve-image", "never", "--timeout", "120", "-o", "json",
@@ -258,6 +262,8 @@ def test_no_canary_in_any_output_log_or_temporary_file(bed: Bed) -> None:
         allowed: tuple[str, ...] = ()
         if run.args[0] == "config":
             allowed = ("env",)  # docker stack config prints environment values; composeswarm too
+        elif run.args[0] == "history" and "--revision" in run.args:
+            allowed = ("env",)  # a revision's project, as config prints it (env values are in the service spec too)
         elif "--show-sensitive" in run.args:
             allowed = ("env",)  # what --show-sensitive is for
         for stream, text in (("stdout", run.stdout), ("stderr", run.stderr)):
