@@ -161,9 +161,11 @@ def ssh_context(server: sshd.SSHServer, tmp_path: Path) -> dict[str, str]:
 def test_a_context_pointing_at_ssh_works_the_same(ssh_context: dict[str, str], server: sshd.SSHServer, stack_name: str,
                                                   tmp_path: Path) -> None:
     stack = write_stack(tmp_path, replicas=1)
-    proc = cs("deploy", stack_name, "-f", str(stack), "--context", "remote", "--detach", "--resolve-image", "never",
+    # waited for: a detached deploy's replicas may still be starting between the two reads below
+    proc = cs("deploy", stack_name, "-f", str(stack), "--context", "remote", "--timeout", "120", "--resolve-image", "never",
               env=ssh_context)
-    assert (proc.returncode, proc.stderr) == (0, ""), proc.stdout
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "converged" in proc.stderr and "error" not in proc.stderr, proc.stderr  # the rollout's progress only
     # the same context, chosen by `docker context use`, answers as the socket does
     subprocess.run(["/usr/local/bin/docker", "context", "use", "remote"], env=ssh_context, check=True,
                    capture_output=True, timeout=30)
