@@ -61,6 +61,15 @@ make_venv() {
     log "made $venv with $("$venv/bin/python" --version)"
 }
 
+# stop_pid PID: SIGTERM to PID (to its whole process group when it leads one: a server's forked
+# children), up to 10 s for it to go, then SIGKILL.
+stop_pid() {
+    local pid="$1" i
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
 # image_exists REF: true when the engine has an image with that reference.
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 

@@ -97,14 +97,10 @@ EOF
 }
 
 down() {
-    local pid i
     [[ -n $DIR || -n $PORT ]] || die "down needs --port or --dir"
     DIR="${DIR:-$CS_STATE_DIR/sshd-$PORT}"
     if [[ -f $DIR/sshd.pid ]]; then
-        pid="$(cat "$DIR/sshd.pid")"
-        kill "$pid" 2>/dev/null || true
-        for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-        kill -9 "$pid" 2>/dev/null || true
+        stop_pid "$(cat "$DIR/sshd.pid")"
     fi
     rm -rf "$DIR"
 }

@@ -82,15 +82,11 @@ extendedKeyUsage=serverAuth"
 }
 
 down() {
-    local pid i
     [[ -n $DIR || -n $PORT ]] || die "down needs --port or --dir"
     DIR="${DIR:-$CS_STATE_DIR/tls-$PORT}"
     if [[ -f $DIR/socat.pid ]]; then
-        pid="$(cat "$DIR/socat.pid")"
         # the listener and the children it forked for open connections (its process group, from setsid)
-        kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-        for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-        kill -9 "$pid" 2>/dev/null || true
+        stop_pid "$(cat "$DIR/socat.pid")"
     fi
     rm -rf "$DIR"
 }
