@@ -61,6 +61,21 @@ make_venv() {
     log "made $venv with $("$venv/bin/python" --version)"
 }
 
+# wait_answering NAME PIDFILE LOGFILE WHAT: until the script's own `answers` succeeds (30 s at most),
+# failing at once with the log's tail when the process of PIDFILE has exited.
+wait_answering() {
+    local name="$1" pidfile="$2" logfile="$3" what="$4" i
+    for ((i = 0; i < 120; i++)); do
+        if answers; then
+            log "$what"
+            return 0
+        fi
+        kill -0 "$(cat "$pidfile")" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "$name exited"; }
+        sleep 0.25
+    done
+    die "$name did not answer within 30 s; its log is $logfile"
+}
+
 # stop_pid PID: SIGTERM to PID (to its whole process group when it leads one: a server's forked
 # children), up to 10 s for it to go, then SIGKILL.
 stop_pid() {

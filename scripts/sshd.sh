@@ -84,16 +84,7 @@ EOF
     # daemon, so $! is sshd itself; -e: its log to stderr, here the log file.
     setsid "$BIN" -D -e -f "$DIR/sshd_config" >>"$DIR/sshd.log" 2>&1 </dev/null &
     echo $! >"$DIR/sshd.pid"
-    local i
-    for ((i = 0; i < 120; i++)); do
-        if answers; then
-            log "sshd answers on 127.0.0.1:$PORT (config and keys in $DIR)"
-            return 0
-        fi
-        kill -0 "$(cat "$DIR/sshd.pid")" 2>/dev/null || { tail -n 20 "$DIR/sshd.log" >&2; die "sshd exited"; }
-        sleep 0.25
-    done
-    die "sshd did not answer on 127.0.0.1:$PORT within 30 s; its log is $DIR/sshd.log"
+    wait_answering sshd "$DIR/sshd.pid" "$DIR/sshd.log" "sshd answers on 127.0.0.1:$PORT (config and keys in $DIR)"
 }
 
 down() {

@@ -69,16 +69,7 @@ extendedKeyUsage=serverAuth"
         "OPENSSL-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork,cert=$DIR/server.pem,key=$DIR/server-key.pem,cafile=$DIR/ca/ca.pem,verify=1" \
         "UNIX-CONNECT:$SOCKET" >>"$DIR/socat.log" 2>&1 </dev/null &
     echo $! >"$DIR/socat.pid"
-    local i
-    for ((i = 0; i < 120; i++)); do
-        if answers; then
-            log "a TLS engine endpoint answers on 127.0.0.1:$PORT (certificates in $DIR)"
-            return 0
-        fi
-        kill -0 "$(cat "$DIR/socat.pid")" 2>/dev/null || { tail -n 20 "$DIR/socat.log" >&2; die "socat exited"; }
-        sleep 0.25
-    done
-    die "socat did not answer on 127.0.0.1:$PORT within 30 s; its log is $DIR/socat.log"
+    wait_answering socat "$DIR/socat.pid" "$DIR/socat.log" "a TLS engine endpoint answers on 127.0.0.1:$PORT (certificates in $DIR)"
 }
 
 down() {
