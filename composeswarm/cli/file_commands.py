@@ -40,28 +40,9 @@ def validate_cmd(
 
     Exit 0 when valid (warnings go to stderr), 1 when not. Needs no engine.
     """
-    from composeswarm import errors
-    from composeswarm.load.project import load_project
-    from composeswarm.render import issue_report as view
-    from composeswarm.render import print_failure
+    from composeswarm.cli.validation import validate
 
-    if paths and file:
-        raise bad_option("give the files to check as arguments or with -f, not both")
-    status = errors.EXIT_OK
-    for files in [[p] for p in paths] if paths else [file]:
-        try:
-            project, warnings = load_project(files, env_file, profiles=profile, spec=not strict)
-        except errors.InputError as exc:
-            if not paths:
-                raise
-            print_failure(exc)  # each file on its own: the others are still checked
-            status = exc.exit_code
-            continue
-        view.print_warnings(warnings)
-        typer.echo(view.ok_line(project, len(warnings)))
-        for line in view.spec_notes(project):
-            typer.echo(line)
-    return status
+    return validate(paths, file, env_file, profile, strict)
 
 
 @command("config")

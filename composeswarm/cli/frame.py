@@ -5,7 +5,7 @@ Exit codes (the same for every command):
   2  plan has changes         3  rollout failed, paused or rolled back
   4  timed out waiting        130  interrupted (Ctrl-C)
 
-Errors are mapped to exit codes in one place, `_exit_code`. Heavy modules (the Docker SDK above all) are
+Errors are mapped to exit codes in one place, `outcome.exit_code`. Heavy modules (the Docker SDK above all) are
 imported inside the commands that need them, so `validate` and `config` start fast.
 """
 
@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, ParamSpec
 
 import typer
 
 from composeswarm import errors
+from composeswarm.cli.outcome import bad_option, exit_code  # noqa: F401  (the commands import them from here)
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok or no changes, 1 error, 2 plan has changes, "
@@ -35,6 +35,24 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from composeswarm import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                          help="Print composeswarm's version and exit.")] = False,
+) -> None:
+    pass
+
 
 # The shared options: every command that reads compose files takes them the same way.
 FileOpt = Annotated[
@@ -88,32 +106,6 @@ FailureLogsOpt = Annotated[int, typer.Option("--failure-logs", metavar="N", min=
 LockTimeoutOpt = Annotated[Optional[float], typer.Option("--lock-timeout", metavar="SECONDS", min=0.0, help="Seconds to wait for the stack's deploy lock held by another run (0: fail at once). Default: --timeout.")]
 
 P = ParamSpec("P")
-# What a command prints when it stops on an error (render.print_failure unless the command says).
-Report = Callable[[BaseException], None]
-
-
-def exit_code(fn: Callable[[], int | None], report: Report | None = None, *, streaming: bool = False) -> int:
-    """Call `fn`: the one place where an error becomes what is printed and the exit code.
-
-    `streaming` (logs): Ctrl-C is how it ends (no error line); a reader that goes away is no failure.
-    """
-    from composeswarm import render
-
-    report = report or render.print_failure
-    try:
-        return fn() or errors.EXIT_OK
-    except errors.ComposeSwarmError as exc:
-        report(exc)
-        return exc.exit_code
-    except KeyboardInterrupt as exc:
-        if not streaming:
-            report(exc)
-        return errors.EXIT_INTERRUPTED
-    except BrokenPipeError:
-        if not streaming:
-            raise  # typer's own handling: exit 1
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep the exit's flush quiet
-        return errors.EXIT_OK
 
 
 def command(name: str, *, streaming: bool = False, **kwargs: Any) -> Callable[[Callable[P, int | None]], Callable[P, None]]:
@@ -128,16 +120,6 @@ def command(name: str, *, streaming: bool = False, **kwargs: Any) -> Callable[[C
         return command
 
     return register
-
-
-def main() -> None:
-    """Console-script entry point."""
-    # every command reports its own errors: what reaches here is a Ctrl-C before one runs
-    sys.exit(exit_code(app, report=lambda _: print("interrupted", file=sys.stderr)))
-
-
-def bad_option(message: str) -> errors.InputError:
-    return errors.InputError([errors.Issue("", None, None, (), message)])
 
 
 def output_format(output: str) -> Literal["text", "json"]:
