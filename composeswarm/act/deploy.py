@@ -21,7 +21,7 @@ from composeswarm.dockerrules.gofmt import go_quote
 from composeswarm.dockerrules.stacknames import check_stack_name
 from composeswarm.errors import EngineError, InputError, Issue
 from composeswarm.plan.changes import Change, Plan
-from composeswarm.act.resolve import RESOLVE_MODES, ResolveMode, resolve_images
+from composeswarm.act.resolve import RESOLVE_MODES, Resolved, ResolveMode, resolve_images
 
 if TYPE_CHECKING:
     from composeswarm.convert.stack import DesiredStack
@@ -92,12 +92,48 @@ class Deployment:
     revisions: list[Revision] = field(default_factory=list)  # the stack's history, read before the plan
     live: LiveStack | None = None  # the live stack as read for the plan (a saved plan's version indexes)
     masked: tuple[str, ...] = ()  # secret contents and credential-like values: never shown in task logs
+    resolved: Resolved | None = None  # the images as resolved for this plan (planned again under the lock)
 
     def mask(self, text: str) -> str:
         """`text` (a task's log line) with the secret and credential-like values masked."""
         from composeswarm.plan.sensitive import mask_text
 
         return mask_text(text, self.masked)
+
+
+@dataclass
+class Loaded:
+    """The files read and converted, before any engine call: planned once, or again under the lock."""
+
+    project: Project
+    warnings: list[Issue]
+    desired: DesiredStack
+    order: Order
+    mode: ResolveMode
+    started: float
+
+
+def load(opts: DeployOptions, on_loaded: Callable[[list[Issue]], None] | None = None) -> Loaded:
+    """Load and convert the files (or the revision rolled back to); `on_loaded` gets their warnings at once."""
+    from composeswarm.convert.stack import convert_project
+    from composeswarm.load.project import load_project
+    from composeswarm.plan.waves import make_order
+
+    started = time.monotonic()
+    check_stack_name(opts.stack)
+    mode = check_resolve_mode(opts.resolve_image)
+    if opts.revision is not None:
+        from composeswarm.act.history import load_revision
+
+        project, load_warnings = load_revision(opts.revision)
+        load_warnings = [w for w in load_warnings if not w.message.startswith("open ")]  # its files may be gone
+    else:
+        project, load_warnings = load_project(opts.files or [], opts.env_files or [], profiles=opts.profiles)
+    if on_loaded is not None:
+        on_loaded(list(load_warnings))
+    desired = convert_project(project, opts.stack, read_files=opts.revision is None)
+    return Loaded(project=project, warnings=list(load_warnings), desired=desired,
+                  order=make_order(project, opts.stack), mode=mode, started=started)
 
 
 def prepare(
@@ -114,31 +150,15 @@ def prepare(
     Without `engine`, `connect()` (else Engine.connect) is called once the files are read and
     converted, so a bad file is reported as such even when no engine answers. `on_loaded` gets the
     files' warnings as soon as they are read (docker prints them before any call). `before_read` runs
-    before the live stack is read (the deploy lock: what is planned is what the lock holder sees).
-    With `history`, the stack's revisions are read too: the versions they use are not retired.
+    before the live stack is read. With `history`, the stack's revisions are read too: the versions
+    they use are not retired.
     """
-    from composeswarm.convert.stack import convert_project
-    from composeswarm.load.project import load_project
-    from composeswarm.plan.waves import make_order
-    from composeswarm.plan.builder import make_plan
-    from composeswarm.plan.placement import check_placement
-    from composeswarm.plan.sensitive import sensitive_values
+    loaded = load(opts, on_loaded)
+    return read_and_plan(opts, loaded, _engine(opts, engine, connect), before_read=before_read, history=history)
 
-    started = time.monotonic()
-    check_stack_name(opts.stack)
-    mode = check_resolve_mode(opts.resolve_image)
-    if opts.revision is not None:
-        from composeswarm.act.history import load_revision
 
-        project, load_warnings = load_revision(opts.revision)
-        load_warnings = [w for w in load_warnings if not w.message.startswith("open ")]  # its files may be gone
-    else:
-        project, load_warnings = load_project(opts.files or [], opts.env_files or [], profiles=opts.profiles)
-    if on_loaded is not None:
-        on_loaded(list(load_warnings))
-    desired = convert_project(project, opts.stack, read_files=opts.revision is None)
-    order = make_order(project, opts.stack)
-
+def _engine(opts: DeployOptions, engine: Engine | None, connect: Callable[[], Engine] | None) -> Engine:
+    """`engine`, else `connect()`, else the engine opts.context names; a manager, or an error."""
     if engine is None and connect is not None:
         engine = connect()
     if engine is None:
@@ -146,6 +166,24 @@ def prepare(
 
         engine = Engine.connect(opts.context)
     engine.require_manager()
+    return engine
+
+
+def read_and_plan(
+    opts: DeployOptions,
+    loaded: Loaded,
+    engine: Engine,
+    *,
+    before_read: Callable[[Engine], Holder | None] | None = None,
+    history: HistoryOptions | None = None,
+    resolved: Resolved | None = None,
+) -> Deployment:
+    """Read the live stack, check against the engine, resolve images (unless `resolved` is given) and plan."""
+    from composeswarm.plan.builder import make_plan
+    from composeswarm.plan.placement import check_placement
+    from composeswarm.plan.sensitive import sensitive_values
+
+    desired = loaded.desired
     lock_held = before_read(engine) if before_read is not None else None
     live = engine.read_stack(opts.stack)
     nodes = engine.read_nodes()
@@ -157,9 +195,10 @@ def prepare(
     refs.secrets.update(secret_ids)
     refs.configs.update(config_ids)
 
-    resolved = resolve_images(
-        _services(desired), live.services, mode, engine, registry_auth=opts.with_registry_auth
-    )
+    if resolved is None:
+        resolved = resolve_images(
+            _services(desired), live.services, loaded.mode, engine, registry_auth=opts.with_registry_auth
+        )
     desired = _with_services(desired, resolved.services)
     network_names = {ident: name for name, ident in external_ids.items()}
     plan = make_plan(desired, live, prune=opts.prune, network_names=network_names, **plan_args)
@@ -171,14 +210,14 @@ def prepare(
     if opts.strict_placement:
         check_strict_placement(plan)
     result = DeployResult(
-        stack=opts.stack, plan=plan, applied=None, load_warnings=list(load_warnings),
-        warnings=list(resolved.warnings), dry_run=opts.dry_run, seconds=time.monotonic() - started,
+        stack=opts.stack, plan=plan, applied=None, load_warnings=list(loaded.warnings),
+        warnings=list(resolved.warnings), dry_run=opts.dry_run, seconds=time.monotonic() - loaded.started,
         lock_held=lock_held,
     )
     replan = replanner(desired, live, prune=opts.prune, network_names=network_names, **plan_args)
-    return Deployment(opts=opts, engine=engine, refs=refs, order=order, result=result, replan=replan,
-                      desired=desired, project=project, revisions=revisions, live=live,
-                      masked=sensitive_values(desired))
+    return Deployment(opts=opts, engine=engine, refs=refs, order=loaded.order, result=result, replan=replan,
+                      desired=desired, project=loaded.project, revisions=revisions, live=live,
+                      masked=sensitive_values(desired), resolved=resolved)
 
 
 def _history(engine: Engine, opts: DeployOptions, history: HistoryOptions | None, live: LiveStack) -> tuple[list[Revision], Json]:
@@ -259,24 +298,30 @@ def deploy(
     """Deploy (or with dry_run, only plan) the stack: `prepare`, then `carry_out` in `watch`'s context.
 
     `on_planned` gets the result before any call is made; it is the one `carry_out` fills in, so
-    it tells what was done even when a call is refused or the rollout fails. With `lock`, the stack's
-    deploy lock is held from before the live read to the end (a dry run only notes who holds it).
+    it tells what was done even when a call is refused or the rollout fails. With `lock`, a deploy
+    whose plan has changes takes the stack's deploy lock, then reads and plans again under it and holds
+    it to the end; an unchanged redeploy never takes it (it writes nothing), and a dry run only notes
+    who holds it.
     With `history`, a deploy that writes anything is recorded as the stack's next revision (lock held).
     `check` sees the planned deployment before anything is written (a saved plan's: refuse a stale one).
     """
     with ExitStack() as held:
 
-        def take_lock(engine: Engine) -> Holder | None:
-            if lock is None:
+        def note_lock(engine: Engine) -> Holder | None:
+            if lock is None or not opts.dry_run:
                 return None
-            if opts.dry_run:
-                holder = read_lock(engine, opts.stack)
-                lock.on_held(opts.stack, holder)
-                return holder
-            held.enter_context(hold_lock(engine, opts.stack, lock))
-            return None
+            holder = read_lock(engine, opts.stack)
+            lock.on_held(opts.stack, holder)
+            return holder
 
-        deployment = prepare(opts, engine=engine, connect=connect, on_loaded=on_loaded, before_read=take_lock, history=history)
+        loaded = load(opts, on_loaded)
+        engine = _engine(opts, engine, connect)
+        deployment = read_and_plan(opts, loaded, engine, before_read=note_lock, history=history)
+        if lock is not None and not opts.dry_run and deployment.result.plan.has_changes:
+            # Something will be written: take the lock, then read and plan again under it, so what is
+            # written is planned from what the lock holder left. An unchanged redeploy writes nothing at all.
+            held.enter_context(hold_lock(engine, opts.stack, lock))
+            deployment = read_and_plan(opts, loaded, engine, history=history, resolved=deployment.resolved)
         if check is not None:
             check(deployment)
         if on_planned is not None:

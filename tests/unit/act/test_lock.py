@@ -195,16 +195,41 @@ def _files(tmp_path: Path) -> list[str]:
     return [str(path)]
 
 
-def test_deploy_takes_the_lock_before_its_read_and_releases_it_at_the_end(tmp_path: Path) -> None:
+def test_a_deploy_with_changes_takes_the_lock_reads_again_under_it_and_releases_it_at_the_end(tmp_path: Path) -> None:
     swarm = FakeSwarm(strict=True, live=LiveStack(stack="st"))
     opts = DeployOptions(stack="st", files=_files(tmp_path), resolve_image="never", detach=True)
     deploy(opts, engine=cast("Engine", swarm), lock=Seen().options(0, refresh_every=3600))
     calls = [c for c in swarm.calls if c.split(" ")[0] in ("create", "remove", "read")]
     assert calls == [
-        "create config st_composeswarm-lock", "read stack st", "create network st_default", "create service st_web",
-        "remove config st_composeswarm-lock",
+        "read stack st", "create config st_composeswarm-lock", "read stack st", "create network st_default",
+        "create service st_web", "remove config st_composeswarm-lock",
     ]
     assert swarm.configs == []
+
+
+def deployed(tmp_path: Path) -> tuple[FakeSwarm, DeployOptions]:
+    """A swarm holding the stack of `_files` as a first deploy left it, read back as its live stack."""
+    swarm = FakeSwarm(strict=True, live=LiveStack(stack="st"))
+    opts = DeployOptions(stack="st", files=_files(tmp_path), resolve_image="never", detach=True)
+    deploy(opts, engine=cast("Engine", swarm), lock=Seen().options(0, refresh_every=3600))
+    swarm.live = LiveStack(stack="st", services=list(swarm.services), networks=list(swarm.networks))
+    swarm.calls.clear()
+    return swarm, opts
+
+
+def test_an_unchanged_redeploy_never_takes_the_lock(tmp_path: Path) -> None:
+    swarm, opts = deployed(tmp_path)
+    result = deploy(opts, engine=cast("Engine", swarm), lock=Seen().options(0, refresh_every=3600))
+    assert not result.plan.has_changes
+    assert swarm.calls_of("create", "update", "remove") == []
+    assert swarm.calls_of("read") == ["read stack st"]
+
+
+def test_an_unchanged_redeploy_does_not_wait_for_a_held_lock(tmp_path: Path) -> None:
+    swarm, opts = deployed(tmp_path)
+    swarm.configs.append({"ID": "lock1", "Version": {"Index": 7}, "Spec": lock_spec("st", OTHER)})
+    result = deploy(opts, engine=cast("Engine", swarm), lock=Seen().options(0))
+    assert (result.plan.has_changes, swarm.calls_of("create", "update", "remove")) == (False, [])
 
 
 def test_deploy_waits_out_no_lock_held_by_another_and_writes_nothing(tmp_path: Path) -> None:
@@ -213,7 +238,7 @@ def test_deploy_waits_out_no_lock_held_by_another_and_writes_nothing(tmp_path: P
     opts = DeployOptions(stack="st", files=_files(tmp_path), resolve_image="never", detach=True)
     with pytest.raises(EngineError, match="^the deploy lock of st is held by ci-7"):
         deploy(opts, engine=cast("Engine", swarm), lock=Seen().options(0))
-    assert swarm.calls_of("create", "update", "remove", "read") == ["create config st_composeswarm-lock"]
+    assert swarm.calls_of("create", "update", "remove", "read") == ["read stack st", "create config st_composeswarm-lock"]
 
 
 def test_a_dry_run_only_notes_the_lock(tmp_path: Path) -> None:
