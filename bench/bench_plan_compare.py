@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 from bench.bench_plan import generated_stack  # noqa: E402
 from composeswarm.convert.stack import DesiredStack, convert_project  # noqa: E402
 from composeswarm.dockerrules.defaults import as_stored  # noqa: E402
-from composeswarm.engine.gateway import LiveStack  # noqa: E402
+from composeswarm.engine.live import LiveStack  # noqa: E402
 from composeswarm.load.project import load_project  # noqa: E402
 from composeswarm.plan import builder  # noqa: E402
 from composeswarm.plan.builder import (  # noqa: E402
@@ -45,7 +45,8 @@ from composeswarm.plan.builder import (  # noqa: E402
     is_sensitive,
     make_plan,
 )
-from composeswarm.plan.view import IMAGE_LABEL, PINNED  # noqa: E402
+from composeswarm.dockerrules.stacknames import LABEL_IMAGE as IMAGE_LABEL  # noqa: E402
+from composeswarm.plan.view import PINNED  # noqa: E402
 
 LIMIT = 0.1  # seconds: the bound for make_plan of 500 services against a deployed stack
 DIGEST = "@sha256:" + "a" * 64

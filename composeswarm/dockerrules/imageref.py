@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from composeswarm.errors import ConvertError
@@ -36,6 +37,7 @@ def _split_domain(name: str) -> tuple[str, str]:
     return domain, remainder
 
 
+@functools.lru_cache(maxsize=4096)  # services share images: each reference is parsed once (issue 14)
 def parse_image(ref: str) -> tuple[str, str, str | None, str | None]:
     """(domain, path, tag, digest) of a normalised reference; ConvertError when docker would refuse it."""
     if _IDENTIFIER.match(ref):

@@ -5,6 +5,7 @@ The one home of these rules: the loader, the converter, the plan and `config` ou
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 from fractions import Fraction
@@ -34,7 +35,12 @@ def parse_duration(value: Any) -> int:
     if isinstance(value, int):
         # compose loaders hand over plain numbers as nanoseconds (mapstructure decodes ints as Duration)
         return value
-    text = str(value)
+    return _parse_duration_text(str(value))
+
+
+# Files repeat the same few durations and CPU counts across services: each is parsed once (issue 14).
+@functools.lru_cache(maxsize=4096)
+def _parse_duration_text(text: str) -> int:
     orig = text
     neg = False
     if text[:1] in ("-", "+"):
@@ -44,7 +50,7 @@ def parse_duration(value: Any) -> int:
         return 0
     if not text:
         raise ConvertError((), f'time: invalid duration "{orig}"')
-    total = Fraction(0)
+    total = 0
     pos = 0
     while pos < len(text):
         m = _DURATION_PART.match(text, pos)
@@ -54,11 +60,11 @@ def parse_duration(value: Any) -> int:
             raise ConvertError((), f'time: invalid duration "{orig}"')
         whole, frac, unit = m.group(1), m.group(2) or "", m.group(3)
         scale = _DURATION_UNITS[unit]
-        # Go keeps the fraction exact, then truncates toward zero per component
-        part = Fraction(int(whole or "0")) * scale
+        # Go keeps the fraction exact, then truncates toward zero per component (integers only: a
+        # Fraction per part made this a fifth of a 2000-service plan, issue 14)
+        total += int(whole or "0") * scale
         if frac:
-            part += Fraction(int(frac), 10 ** len(frac)) * scale
-        total += int(part)
+            total += int(frac) * scale // 10 ** len(frac)
         pos = m.end()
     if total > _INT64_MAX:
         raise ConvertError((), f'time: invalid duration "{orig}"')
@@ -155,7 +161,11 @@ _RAT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?\d+/\d+$")
 
 def parse_cpus(value: Any) -> int:
     """opts.ParseCPUs: an exact rational times 1e9, which must come out whole."""
-    text = str(value)
+    return _parse_cpus_text(str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cpus_text(text: str) -> int:
     if not _RAT.match(text):
         raise ConvertError((), f"failed to parse {text} as a rational number")
     try:
