@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from composeswarm.act.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
 from composeswarm.act.conflict import Replan
+from composeswarm.act.external import check_external_files, check_external_networks, live_refs
 from composeswarm.act.lock import Holder, LockOptions, hold_lock, read_lock
-from composeswarm.dockerrules.gofmt import go_quote
 from composeswarm.dockerrules.stacknames import check_stack_name
-from composeswarm.errors import EngineError, InputError, Issue
+from composeswarm.errors import InputError, Issue
 from composeswarm.plan.changes import Change, Plan
 from composeswarm.act.resolve import RESOLVE_MODES, Resolved, ResolveMode, resolve_images
 
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 Json = dict[str, Any]
 # Networks that always exist on every node: docker never inspects them (NetworkMode.IsUserDefined).
-_BUILTIN_NETWORKS = ("default", "bridge", "host", "none")
 
 
 @dataclass(frozen=True)
@@ -355,69 +354,6 @@ def _recording(deployment: Deployment, history: HistoryOptions | None) -> Abstra
 
     assert deployment.project is not None
     return recorded(deployment, history, project=deployment.project, revisions=deployment.revisions)
-
-
-def live_refs(live: LiveStack) -> Refs:
-    """IDs by name of what the stack already has on the engine."""
-    return Refs(
-        networks={n["Name"]: n["Id"] for n in live.networks},
-        secrets={s["Spec"]["Name"]: s["ID"] for s in live.secrets},
-        configs={c["Spec"]["Name"]: c["ID"] for c in live.configs},
-        services={s["Spec"]["Name"]: s["ID"] for s in live.services},
-    )
-
-
-def check_external_networks(engine: Engine, names: Iterable[str]) -> dict[str, str]:
-    """IDs of the external networks; docker's errors when one is missing or not swarm-scoped."""
-    ids: dict[str, str] = {}
-    for name in sorted(set(names)):
-        if name in _BUILTIN_NETWORKS or name.startswith("container:"):
-            continue
-        net = engine.inspect_network(name)
-        if net is None:
-            raise EngineError(
-                f"network {go_quote(name)} is declared as external, but could not be found. "
-                "You need to create a swarm-scoped network before the stack is deployed"
-            )
-        if net.get("Scope") != "swarm":
-            raise EngineError(
-                f"network {go_quote(name)} is declared as external, but it is not in the right scope: "
-                f'{go_quote(str(net.get("Scope")))} instead of "swarm"'
-            )
-        ids[name] = str(net["Id"])
-    return ids
-
-
-def check_external_files(engine: Engine, desired: DesiredStack) -> tuple[dict[str, str], dict[str, str]]:
-    """IDs of the external secrets and configs services use; docker's `secret not found` otherwise."""
-    services = _services(desired)
-    out: list[dict[str, str]] = []
-    for kind, attr, ref_key, name_key in (
-        ("secret", "external_secrets", "Secrets", "SecretName"),
-        ("config", "external_configs", "Configs", "ConfigName"),
-    ):
-        wanted = sorted(set(_names(desired, attr)))
-        found: dict[str, str] = {}
-        if wanted:
-            listed = engine.list_secrets(wanted) if kind == "secret" else engine.list_configs(wanted)
-            # the engine's name filter matches prefixes: keep exact names only
-            found = {o["Spec"]["Name"]: str(o["ID"]) for o in listed if o["Spec"]["Name"] in wanted}
-        for name in wanted:
-            if name in found:
-                continue
-            user = _first_user(services, ref_key, name_key, name)
-            if user is not None:  # docker only notices a missing one that a service uses
-                raise EngineError(f"service {user}: {kind} not found: {name}")
-        out.append(found)
-    return out[0], out[1]
-
-
-def _first_user(services: Mapping[str, Json], ref_key: str, name_key: str, name: str) -> str | None:
-    for svc_name in sorted(services):
-        container = (services[svc_name].get("TaskTemplate") or {}).get("ContainerSpec") or {}
-        if any(ref.get(name_key) == name for ref in container.get(ref_key) or []):
-            return svc_name
-    return None
 
 
 def _services(desired: DesiredStack) -> dict[str, Json]:
