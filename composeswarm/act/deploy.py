@@ -298,27 +298,33 @@ def deploy(
 
     `on_planned` gets the result before any call is made; it is the one `carry_out` fills in, so
     it tells what was done even when a call is refused or the rollout fails. With `lock`, a deploy
-    whose plan has changes takes the stack's deploy lock, then reads and plans again under it and holds
-    it to the end; an unchanged redeploy never takes it (it writes nothing), and a dry run only notes
-    who holds it.
+    whose plan has changes, or that finds the lock held, takes the stack's deploy lock, then reads and
+    plans again under it and holds it to the end; an unchanged redeploy with no lock held never takes
+    it (it writes nothing), and a dry run only notes who holds it.
     With `history`, a deploy that writes anything is recorded as the stack's next revision (lock held).
     `check` sees the planned deployment before anything is written (a saved plan's: refuse a stale one).
     """
     with ExitStack() as held:
 
+        found: list[Holder | None] = []
+
         def note_lock(engine: Engine) -> Holder | None:
-            if lock is None or not opts.dry_run:
+            if lock is None:
                 return None
-            holder = read_lock(engine, opts.stack)
-            lock.on_held(opts.stack, holder)
-            return holder
+            found.append(read_lock(engine, opts.stack))
+            if not opts.dry_run:
+                return None
+            lock.on_held(opts.stack, found[0])
+            return found[0]
 
         loaded = load(opts, on_loaded)
         engine = _engine(opts, engine, connect)
         deployment = read_and_plan(opts, loaded, engine, before_read=note_lock, history=history)
-        if lock is not None and not opts.dry_run and deployment.result.plan.has_changes:
-            # Something will be written: take the lock, then read and plan again under it, so what is
-            # written is planned from what the lock holder left. An unchanged redeploy writes nothing at all.
+        if lock is not None and not opts.dry_run and (deployment.result.plan.has_changes or found[0] is not None):
+            # Something will be written, or another run holds the lock (the stack may be half-way through
+            # its deploy, or that run was killed): take the lock (waiting, or taking a stale one over), then
+            # read and plan again under it, so what is written is planned from what the last holder left.
+            # An unchanged redeploy with no lock held writes nothing at all.
             held.enter_context(hold_lock(engine, opts.stack, lock))
             deployment = read_and_plan(opts, loaded, engine, history=history, resolved=deployment.resolved)
         if check is not None:
