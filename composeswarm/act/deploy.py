@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from composeswarm.act.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
 from composeswarm.act.conflict import Replan
+from composeswarm.act.external import check_external_files, check_external_networks, live_refs
 from composeswarm.act.lock import Holder, LockOptions, hold_lock, read_lock
-from composeswarm.dockerrules.gofmt import go_quote
 from composeswarm.dockerrules.stacknames import check_stack_name
-from composeswarm.errors import EngineError, InputError, Issue
+from composeswarm.errors import InputError, Issue
 from composeswarm.plan.changes import Change, Plan
 from composeswarm.act.resolve import RESOLVE_MODES, Resolved, ResolveMode, resolve_images
 
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 Json = dict[str, Any]
 # Networks that always exist on every node: docker never inspects them (NetworkMode.IsUserDefined).
-_BUILTIN_NETWORKS = ("default", "bridge", "host", "none")
 
 
 @dataclass(frozen=True)
@@ -299,27 +298,33 @@ def deploy(
 
     `on_planned` gets the result before any call is made; it is the one `carry_out` fills in, so
     it tells what was done even when a call is refused or the rollout fails. With `lock`, a deploy
-    whose plan has changes takes the stack's deploy lock, then reads and plans again under it and holds
-    it to the end; an unchanged redeploy never takes it (it writes nothing), and a dry run only notes
-    who holds it.
+    whose plan has changes, or that finds the lock held, takes the stack's deploy lock, then reads and
+    plans again under it and holds it to the end; an unchanged redeploy with no lock held never takes
+    it (it writes nothing), and a dry run only notes who holds it.
     With `history`, a deploy that writes anything is recorded as the stack's next revision (lock held).
     `check` sees the planned deployment before anything is written (a saved plan's: refuse a stale one).
     """
     with ExitStack() as held:
 
+        found: list[Holder | None] = []
+
         def note_lock(engine: Engine) -> Holder | None:
-            if lock is None or not opts.dry_run:
+            if lock is None:
                 return None
-            holder = read_lock(engine, opts.stack)
-            lock.on_held(opts.stack, holder)
-            return holder
+            found.append(read_lock(engine, opts.stack))
+            if not opts.dry_run:
+                return None
+            lock.on_held(opts.stack, found[0])
+            return found[0]
 
         loaded = load(opts, on_loaded)
         engine = _engine(opts, engine, connect)
         deployment = read_and_plan(opts, loaded, engine, before_read=note_lock, history=history)
-        if lock is not None and not opts.dry_run and deployment.result.plan.has_changes:
-            # Something will be written: take the lock, then read and plan again under it, so what is
-            # written is planned from what the lock holder left. An unchanged redeploy writes nothing at all.
+        if lock is not None and not opts.dry_run and (deployment.result.plan.has_changes or found[0] is not None):
+            # Something will be written, or another run holds the lock (the stack may be half-way through
+            # its deploy, or that run was killed): take the lock (waiting, or taking a stale one over), then
+            # read and plan again under it, so what is written is planned from what the last holder left.
+            # An unchanged redeploy with no lock held writes nothing at all.
             held.enter_context(hold_lock(engine, opts.stack, lock))
             deployment = read_and_plan(opts, loaded, engine, history=history, resolved=deployment.resolved)
         if check is not None:
@@ -355,69 +360,6 @@ def _recording(deployment: Deployment, history: HistoryOptions | None) -> Abstra
 
     assert deployment.project is not None
     return recorded(deployment, history, project=deployment.project, revisions=deployment.revisions)
-
-
-def live_refs(live: LiveStack) -> Refs:
-    """IDs by name of what the stack already has on the engine."""
-    return Refs(
-        networks={n["Name"]: n["Id"] for n in live.networks},
-        secrets={s["Spec"]["Name"]: s["ID"] for s in live.secrets},
-        configs={c["Spec"]["Name"]: c["ID"] for c in live.configs},
-        services={s["Spec"]["Name"]: s["ID"] for s in live.services},
-    )
-
-
-def check_external_networks(engine: Engine, names: Iterable[str]) -> dict[str, str]:
-    """IDs of the external networks; docker's errors when one is missing or not swarm-scoped."""
-    ids: dict[str, str] = {}
-    for name in sorted(set(names)):
-        if name in _BUILTIN_NETWORKS or name.startswith("container:"):
-            continue
-        net = engine.inspect_network(name)
-        if net is None:
-            raise EngineError(
-                f"network {go_quote(name)} is declared as external, but could not be found. "
-                "You need to create a swarm-scoped network before the stack is deployed"
-            )
-        if net.get("Scope") != "swarm":
-            raise EngineError(
-                f"network {go_quote(name)} is declared as external, but it is not in the right scope: "
-                f'{go_quote(str(net.get("Scope")))} instead of "swarm"'
-            )
-        ids[name] = str(net["Id"])
-    return ids
-
-
-def check_external_files(engine: Engine, desired: DesiredStack) -> tuple[dict[str, str], dict[str, str]]:
-    """IDs of the external secrets and configs services use; docker's `secret not found` otherwise."""
-    services = _services(desired)
-    out: list[dict[str, str]] = []
-    for kind, attr, ref_key, name_key in (
-        ("secret", "external_secrets", "Secrets", "SecretName"),
-        ("config", "external_configs", "Configs", "ConfigName"),
-    ):
-        wanted = sorted(set(_names(desired, attr)))
-        found: dict[str, str] = {}
-        if wanted:
-            listed = engine.list_secrets(wanted) if kind == "secret" else engine.list_configs(wanted)
-            # the engine's name filter matches prefixes: keep exact names only
-            found = {o["Spec"]["Name"]: str(o["ID"]) for o in listed if o["Spec"]["Name"] in wanted}
-        for name in wanted:
-            if name in found:
-                continue
-            user = _first_user(services, ref_key, name_key, name)
-            if user is not None:  # docker only notices a missing one that a service uses
-                raise EngineError(f"service {user}: {kind} not found: {name}")
-        out.append(found)
-    return out[0], out[1]
-
-
-def _first_user(services: Mapping[str, Json], ref_key: str, name_key: str, name: str) -> str | None:
-    for svc_name in sorted(services):
-        container = (services[svc_name].get("TaskTemplate") or {}).get("ContainerSpec") or {}
-        if any(ref.get(name_key) == name for ref in container.get(ref_key) or []):
-            return svc_name
-    return None
 
 
 def _services(desired: DesiredStack) -> dict[str, Json]:

@@ -84,10 +84,14 @@ def test_a_held_lock_plan_unlock_and_stack_ls(docker: Docker, stack_name: str, t
     file = tmp_path / "stack.yml"
     file.write_text(STACK.format(run="a"))
     assert cs("deploy", "-c", str(file), "--resolve-image", "never", "--detach", stack_name).returncode == 0
-    before = docker("stack", "ls").stdout
-    ls_before = cs("ls").stdout
+    def own(listing: str) -> list[str]:  # this stack's row (others' stacks may come and go meanwhile)
+        return [line for line in listing.splitlines() if line.split()[:1] == [stack_name]]
+
+    before = own(docker("stack", "ls").stdout)
+    ls_before = own(cs("ls").stdout)
+    assert before and ls_before
     _hand_lock(docker, stack_name, refreshed_ago=0)
-    assert (docker("stack", "ls").stdout, cs("ls").stdout) == (before, ls_before)
+    assert (own(docker("stack", "ls").stdout), own(cs("ls").stdout)) == (before, ls_before)
 
     file.write_text(STACK.format(run="b"))
     started = time.monotonic()

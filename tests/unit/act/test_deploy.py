@@ -10,14 +10,8 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 from composeswarm.convert.stack import DesiredStack
-from composeswarm.act.deploy import (
-    DeployOptions,
-    check_external_files,
-    check_external_networks,
-    check_resolve_mode,
-    deploy,
-    live_refs,
-)
+from composeswarm.act.deploy import DeployOptions, check_resolve_mode, deploy
+from composeswarm.act.external import check_external_files, check_external_networks, live_refs
 from composeswarm.engine.live import LiveStack
 from composeswarm.errors import EngineError, InputError
 from tests.support.fake_swarm import FakeSwarm, named

@@ -217,19 +217,33 @@ def deployed(tmp_path: Path) -> tuple[FakeSwarm, DeployOptions]:
     return swarm, opts
 
 
-def test_an_unchanged_redeploy_never_takes_the_lock(tmp_path: Path) -> None:
+def test_an_unchanged_redeploy_with_no_lock_held_never_takes_it(tmp_path: Path) -> None:
     swarm, opts = deployed(tmp_path)
     result = deploy(opts, engine=cast("Engine", swarm), lock=Seen().options(0, refresh_every=3600))
     assert not result.plan.has_changes
     assert swarm.calls_of("create", "update", "remove") == []
     assert swarm.calls_of("read") == ["read stack st"]
+    assert swarm.calls_of("list") == ["list configs name=st_composeswarm-lock", "list nodes"]  # the lock: one read
 
 
-def test_an_unchanged_redeploy_does_not_wait_for_a_held_lock(tmp_path: Path) -> None:
+def test_an_unchanged_redeploy_waits_for_a_held_lock(tmp_path: Path) -> None:
+    """Another run holds the lock: the stack may be half-way through its deploy, so no "no changes" yet."""
     swarm, opts = deployed(tmp_path)
     swarm.configs.append({"ID": "lock1", "Version": {"Index": 7}, "Spec": lock_spec("st", OTHER)})
-    result = deploy(opts, engine=cast("Engine", swarm), lock=Seen().options(0))
-    assert (result.plan.has_changes, swarm.calls_of("create", "update", "remove")) == (False, [])
+    with pytest.raises(EngineError, match="^the deploy lock of st is held by ci-7"):
+        deploy(opts, engine=cast("Engine", swarm), lock=Seen().options(0))
+    assert swarm.calls_of("update", "remove") == []
+
+
+def test_an_unchanged_redeploy_takes_over_a_killed_runs_lock_and_removes_it(tmp_path: Path) -> None:
+    swarm, opts = deployed(tmp_path)
+    stale = dataclasses.replace(OTHER, refreshed="2000-01-01T00:00:00Z")
+    swarm.configs.append({"ID": "lock1", "Version": {"Index": 7}, "Spec": lock_spec("st", stale)})
+    seen = Seen()
+    result = deploy(opts, engine=cast("Engine", swarm), lock=seen.options(0, refresh_every=3600))
+    assert not result.plan.has_changes
+    assert [line.startswith("takeover st ci-7 (pid 4242)") for line in seen.lines] == [True]
+    assert swarm.configs == []
 
 
 def test_deploy_waits_out_no_lock_held_by_another_and_writes_nothing(tmp_path: Path) -> None:
