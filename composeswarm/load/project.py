@@ -216,6 +216,7 @@ def _load(
         inline=inline,
         left_out=tuple(left_out),
         spec_keys=tuple(found.used),
+        spec=spec and all(specfile.is_spec(doc.data) for doc in docs),
     )
     warnings = sorted((i for i in issues if i.severity == "warning"), key=_sort_key(order))
     return project, warnings
