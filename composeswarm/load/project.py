@@ -14,13 +14,12 @@ from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
-from composeswarm.load import checks, refusals, schema, schemadocs, specfile
+from composeswarm.load import checks, specfile
 from composeswarm.errors import InputError, Issue, Path
 from composeswarm.load.envfiles import read_dotenv
-from composeswarm.load.interpolate import interpolate
+from composeswarm.load.fileload import Loader, version_of
 from composeswarm.load.merge import merge_files
 from composeswarm.load.model import Entries, Position, Project
-from composeswarm.load.normalizer import Normalizer
 from composeswarm.load.reading import MAX_COMPOSE_FILE, NotUTF8, TooLarge, decode_utf8, read_bounded, read_stream
 from composeswarm.load.yamltree import Document, read_yaml
 
@@ -158,7 +157,7 @@ def _load(
     entries: Entries = {}
     found = specfile.Lowered()
     for doc in docs:
-        file_version = _version(doc, issues)
+        file_version = version_of(doc, issues)
         if file_version is None:
             continue
         if version is None:
@@ -170,7 +169,7 @@ def _load(
                       f"version mismatched between compose files: {version} and {file_version}")
             )
             continue
-        shaper = _load_document(doc, file_version, env, working_dir, environ, issues, found if spec else None)
+        shaper = _load_document(doc, file_version, env, working_dir, environ, issues, found if spec else None, cwd)
         if shaper is not None:
             normalised.append(shaper[0])
             origins.update(shaper[1])
@@ -214,6 +213,7 @@ def _load(
         inline=inline,
         left_out=tuple(left_out),
         spec_keys=tuple(found.used),
+        spec=spec and all(specfile.is_spec(doc.data) for doc in docs),
     )
     warnings = sorted((i for i in issues if i.severity == "warning"), key=_sort_key(order))
     return project, warnings
@@ -257,36 +257,22 @@ def _load_document(
     environ: Mapping[str, str],
     issues: list[Issue],
     into: specfile.Lowered | None = None,
+    cwd: str | None = None,
 ) -> tuple[dict[str, Any], dict[int, tuple[Position, dict[str, Position]]], Entries] | None:
-    """One file through forbidden keys, interpolation, schema and shape (docker's order).
+    """One -f file through `_load_unit`; its spec findings (name, profiles, ...) go `into`.
 
     Returns the normalised tree, where its list entries came from and where its name-keyed entries
     (service networks, depends_on) were written; None when it has errors.
     """
-    file_issues = checks.forbidden(doc.data, doc.file, doc.positions)
-    data = doc.data
-    if file_issues:
-        data = _without(data, [i.path for i in file_issues])
-    file_issues += checks.ignored_keys(doc.data, doc.file, doc.positions)
-    data, found = interpolate(data, doc.positions, doc.file, env)
-    file_issues += found
-    # a value whose interpolation failed is reported once, not again by the schema
-    failed = {i.path for i in found if i.severity == "error"}
-    if into is not None and specfile.is_spec(doc.data):
-        lowered = specfile.Lowered()
-        data = specfile.lower(data, doc.positions, doc.file, env, working_dir, file_issues, lowered)
-        specfile.merge(into, lowered)
-    data = schema.read_printed_names(data, version, doc.positions)
-    schema_issues = schema.validate(data, version, doc.positions, doc.file)
-    file_issues += [i for i in schema_issues if i.path not in failed]
-    file_issues += refusals.unsigned(data, doc.file, doc.positions)
-    issues.extend(file_issues)
-    if any(i.severity == "error" for i in file_issues):
+    cwd = cwd or os.getcwd()
+    path = os.path.join(cwd, doc.file) if doc.file == STDIN_NAME else _absolute(doc.file, cwd)
+    loader = Loader(environ, cwd, issues, into is not None)
+    unit = loader.unit(doc, version, env, working_dir, path, ())
+    if unit is None:
         return None
-    shaper = Normalizer(doc.file, version, working_dir, environ, doc.positions)
-    tree = shaper.project(data)
-    issues.extend(shaper.issues)
-    return tree, shaper.origins, shaper.entries
+    if into is not None:
+        specfile.merge(into, unit.found)
+    return unit.tree, unit.origins, unit.entries
 
 
 _LISTS = ("ports", "volumes", "secrets", "configs")
@@ -317,7 +303,8 @@ def _inline(merged: Mapping[str, Any], found: specfile.Lowered, working_dir: str
     for (kind, name), (key, written, value) in found.inline.items():
         entry = (merged.get(kind) or {}).get(name)
         # the normaliser gives an entry without `file` the working folder, as docker does
-        if isinstance(entry, dict) and entry.get("file") in (None, "", working_dir) and not entry.get("external"):
+        folders = (None, "", working_dir, *found.dirs)
+        if isinstance(entry, dict) and entry.get("file") in folders and not entry.get("external"):
             entry.pop("file", None)
             entry[key] = written
             data[(kind, name)] = value
@@ -326,27 +313,3 @@ def _inline(merged: Mapping[str, Any], found: specfile.Lowered, working_dir: str
 
 def _absolute(name: str, cwd: str) -> str:
     return name if name == "-" else os.path.normpath(os.path.join(cwd, name))
-
-
-def _version(doc: Document, issues: list[Issue]) -> str | None:
-    raw = doc.data.get("version")
-    version = schemadocs.normalize_version(raw)
-    if version is None:
-        pos = doc.positions.get(("version",))
-        issues.append(
-            Issue(doc.file, pos.line if pos else None, pos.column if pos else None, ("version",),
-                  f'unsupported compose file version "{raw}"; use 3.0 to 3.13, or leave version out for 3.13')
-        )
-    return version
-
-
-def _without(data: dict[str, Any], paths: list[Path]) -> dict[str, Any]:
-    """A copy of `data` without the service keys at `paths` (already reported)."""
-    services = {k: dict(v) if isinstance(v, dict) else v for k, v in data.get("services", {}).items()}
-    for path in paths:
-        svc = services.get(str(path[1]))
-        if isinstance(svc, dict):
-            svc.pop(str(path[2]), None)
-    out = dict(data)
-    out["services"] = services
-    return out
