@@ -213,15 +213,6 @@ class FaultProxy:
         with self._lock:
             return [c for c in self.calls if c.write]
 
-    def most_writes_in_flight(self) -> int:
-        """The most write calls the engine had at once (sent, not yet answered), from the recorded times."""
-        edges = sorted(e for c in self.writes() if c.sent for e in ((c.sent, 1), (c.answered, -1)))
-        most = now = 0
-        for _, step in edges:  # at equal times an answer (-1) sorts before a new call (+1)
-            now += step
-            most = max(most, now)
-        return most
-
     def calls_of(self, method: str, path: str) -> list[Call]:
         """The recorded calls with this method whose path matches the pattern."""
         pattern = re.compile(path)
@@ -259,6 +250,16 @@ class FaultProxy:
     def _track(self, conn: socket.socket, on: bool) -> None:
         with self._lock:
             (self._open.add if on else self._open.discard)(conn)
+
+
+def most_in_flight(calls: list[Call]) -> int:
+    """The most of these calls that were in flight at once (sent, not yet answered), from their times."""
+    edges = sorted(e for c in calls if c.sent for e in ((c.sent, 1), (c.answered, -1)))
+    most = now = 0
+    for _, step in edges:  # at equal times an answer (-1) sorts before a new call (+1)
+        now += step
+        most = max(most, now)
+    return most
 
 
 def default_upstream() -> str:
