@@ -1,104 +1,154 @@
-"""Wall time and writes of `composeswarm deploy` against `docker stack deploy` on one corpus case.
+"""Deploy-to-converged and unchanged redeploys of N services: composeswarm against the engine floor and docker.
 
-    .venv/bin/python bench/bench_deploy.py [CASE] [--rounds N]
+    .venv/bin/python bench/bench_deploy.py [--services 10,30,200] [--rounds 3] [--multinode]
 
-For each round, under the corpus lock: a first deploy and an unchanged redeploy with docker
-(`--resolve-image never`), stack removed; the same with composeswarm (`--detach`). A redeploy's
-writes are counted from the engine: the objects whose version index moved. Prints medians.
+For each N, each round runs side by side, in turn, each from nothing and each stack removed (its
+network gone) before the next run:
+  floor         `docker stack deploy --detach` (every service created at once), then `docker service ls`
+                every 0.1 s until every replica runs
+                followed by `docker stack deploy --detach` again (docker's unchanged redeploy)
+  docker        `docker stack deploy --detach=false` (first round only, N <= --docker-upto: it waits 5 s
+                per service, one after another, so one run is what it is)
+  composeswarm  `composeswarm deploy` (waits until converged), then the same again
+All with --resolve-image never (no registry here). Then, once per N, composeswarm through the fault
+proxy (tests/support/fault_proxy.py), which logs every engine call: reads and writes of the first
+deploy, calls a second while it waits, reads and writes of the unchanged redeploy, and docker's writes
+for the same redeploy. Prints medians and ratios against the floor and docker.
+
+--multinode: 30 services of 3 replicas on the three-node bed of scripts/multinode.sh (it must be up:
+`scripts/multinode.sh up`), through its manager's socket.
 """
 
 from __future__ import annotations
 
 import argparse
-import fcntl
-import json
 import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
-DOCKER = "/usr/local/bin/docker" if os.access("/usr/local/bin/docker", os.X_OK) else "docker"
-COMPOSESWARM = str(REPO / ".venv" / "bin" / "composeswarm")
-LABEL = "com.docker.stack.namespace"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lib import (  # noqa: E402
+    DOCKER, REPO, cs_deploy, docker_deploy, docker_detached, floor, load, median, new_stack, proxy, remove, runs, stack_file,
+    stack_on_disk, timed,
+)
+from tests.support.fault_proxy import Call  # noqa: E402  (lib put the repository on sys.path)
 
 
-def run(cmd: list[str], env: dict[str, str]) -> float:
-    """Run CMD, fail loudly, return its wall time in seconds."""
-    start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    took = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr}")
-    return took
-
-
-def versions(stack: str) -> dict[str, int]:
-    """Version index of every service, secret and config of the stack."""
-    out = {}
-    for kind in ("service", "secret", "config"):
-        ids = subprocess.run([DOCKER, kind, "ls", "-q", "--filter", f"label={LABEL}={stack}"],
-                             capture_output=True, text=True, check=True).stdout.split()
-        if ids:
-            for obj in json.loads(subprocess.run([DOCKER, kind, "inspect", *ids], capture_output=True, text=True,
-                                                 check=True).stdout):
-                out[f"{kind} {obj['Spec']['Name']}"] = obj["Version"]["Index"]
+def one_round(file: Path, host: str | None, with_docker: bool) -> dict[str, float]:
+    """Seconds: floor; composeswarm first and again; docker --detach=false (when asked) and docker's redeploy."""
+    out: dict[str, float] = {}
+    stack = new_stack()
+    try:
+        out["floor"] = floor(file, stack, host)
+        # docker's unchanged redeploy, --detach: the form that waits for nothing, as composeswarm's waits for
+        # nothing when nothing changed (--detach=false would wait 5 s per service again: it updates them all)
+        out["docker again"] = timed(docker_detached(file, stack), host)
+    finally:
+        remove(stack, host)
+    if with_docker:
+        stack = new_stack()
+        try:
+            out["docker"] = timed(docker_deploy(file, stack), host)
+        finally:
+            remove(stack, host)
+    stack = new_stack()
+    try:
+        out["composeswarm"] = timed(cs_deploy(file, stack), host)
+        out["composeswarm again"] = timed(cs_deploy(file, stack), host)
+    finally:
+        remove(stack, host)
     return out
 
 
-def remove(stack: str) -> None:
-    """docker stack rm, then wait until the stack's networks are gone."""
-    subprocess.run([DOCKER, "stack", "rm", stack], capture_output=True, check=False)
-    while subprocess.run([DOCKER, "network", "ls", "-q", "--filter", f"label={LABEL}={stack}"],
-                         capture_output=True, text=True).stdout.strip():
-        time.sleep(0.5)
+def is_refresh(call: Call) -> bool:
+    return call.method == "POST" and call.path.startswith("/configs/") and call.path.endswith("/update")
 
 
-def one_round(tool: str, file: Path, env: dict[str, str], stack: str) -> tuple[float, float, int]:
-    """(first deploy s, unchanged redeploy s, objects written by the redeploy)."""
-    if tool == "docker":
-        cmd = [DOCKER, "stack", "deploy", "--resolve-image", "never", "--detach=true", "--quiet", "-c", str(file), stack]
-    else:
-        cmd = [COMPOSESWARM, "deploy", "--resolve-image", "never", "--detach", "-f", str(file), stack]
+def waiting(calls: list[Call]) -> list[Call]:
+    """The reads between the last service creation and the next write: the watcher's."""
+    creates = [i for i, c in enumerate(calls) if c.method == "POST" and c.path == "/services/create"]
+    if not creates:
+        return []
+    after = calls[creates[-1] + 1:]
+    # the deploy lock's refresh (a label update of its config every 10 s) goes on during the wait
+    end = next((i for i, c in enumerate(after) if c.write and not is_refresh(c)), len(after))
+    return [c for c in after[:end] if c.method == "GET"]
+
+
+def counted(file: Path, host: str | None) -> dict[str, float]:
+    """composeswarm's engine calls through the fault proxy: first deploy, its wait, unchanged redeploys."""
+    upstream = host[len("unix://"):] if host else None
+    stack = new_stack()
+    out: dict[str, float] = {}
     try:
-        first = run(cmd, env)
-        before = versions(stack)
-        again = run(cmd, env)
-        after = versions(stack)
-        return first, again, sum(1 for k in after if after[k] != before.get(k))
+        with proxy(upstream) as p:
+            timed(cs_deploy(file, stack), p.docker_host)
+            calls = list(p.calls)
+            wait = waiting(calls)
+            out["first reads"] = sum(1 for c in calls if c.method == "GET") - len(wait)
+            out["first writes"] = sum(1 for c in calls if c.write)
+            # the rate over whole polls: the calls sent before the last poll began, over the time to it
+            last_poll = max(i for i, c in enumerate(wait) if c.path == "/services") if wait else 0
+            seconds = wait[last_poll].sent - wait[0].sent if wait else 0.0
+            out["wait s"] = wait[-1].answered - wait[0].sent if wait else 0.0
+            out["wait calls"] = len(wait)
+            out["wait calls/s"] = last_poll / seconds if seconds else 0.0
+            p.reset()
+            out["again s"] = timed(cs_deploy(file, stack), p.docker_host)
+            out["again reads"] = sum(1 for c in p.calls if c.method == "GET")
+            out["again writes"] = sum(1 for c in p.calls if c.write)
+            p.reset()
+            timed(docker_detached(file, stack), p.docker_host)
+            out["docker again writes"] = sum(1 for c in p.calls if c.write)
+            out["docker again reads"] = sum(1 for c in p.calls if c.method == "GET")
     finally:
-        remove(stack)
+        remove(stack, host)
+    return out
+
+
+def report(n: int, replicas: int, rounds: list[dict[str, float]], calls: dict[str, float]) -> None:
+    med = {k: median([r[k] for r in rounds if k in r]) for k in rounds[0]}
+    print(f"\n{n} services x {replicas} replica(s), {len(rounds)} round(s), medians (runs), load {load()}:")
+    names = {"floor": "floor", "docker": "docker --detach=false", "composeswarm": "composeswarm deploy",
+             "docker again": "docker again --detach", "composeswarm again": "composeswarm again"}
+    for key, name in names.items():
+        if key in med:
+            print(f"  {name:24} {med[key]:7.2f} s   ({runs([r[key] for r in rounds if key in r])})")
+    versus = f", composeswarm/docker {med['composeswarm'] / med['docker']:.2f}x" if "docker" in med else \
+        " (docker --detach=false not run: 5 s per service, one after another)"
+    print(f"  deploy-to-converged: composeswarm/floor {med['composeswarm'] / med['floor']:.2f}x{versus}")
+    print(f"  unchanged redeploy:  composeswarm/docker {med['composeswarm again'] / med['docker again']:.2f}x")
+    print(f"  engine calls (fault proxy): first deploy {calls['first reads']:g} reads + {calls['wait calls']:g} while "
+          f"waiting ({calls['wait calls/s']:.1f}/s over {calls['wait s']:.1f} s), {calls['first writes']:g} writes "
+          f"({n} services + 1 network + lock 2 + revision 1 = {n + 4})")
+    print(f"  unchanged redeploy: composeswarm {calls['again reads']:g} reads, {calls['again writes']:g} writes "
+          f"(the deploy lock's); docker {calls['docker again reads']:g} reads, {calls['docker again writes']:g} writes")
 
 
 def main() -> None:
-    """Measure and print medians."""
+    """Measure each N and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("case", nargs="?", default="22-swarmpit-swarmpit-docker-compose")
+    parser.add_argument("--services", default="10,30,200", help="comma-separated values of N")
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    case_dir = CORPUS / args.case
-    if not case_dir.is_dir():
-        sys.exit(f"no corpus case {case_dir}")
-    case = json.loads((case_dir / "case.json").read_text())
-    if any(case.get("external", {}).get(k) for k in ("networks", "secrets", "configs")):
-        sys.exit(f"{args.case} needs external objects; pick a case without them")
-    file = case_dir / case["compose_file"]
-    env = {**os.environ, **{k: str(v) for k, v in (case.get("env") or {}).items()}}
-    results: dict[str, list[tuple[float, float, int]]] = {"docker": [], "composeswarm": []}
-    with open("/tmp/composeswarm-corpus.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for i in range(args.rounds):
-            for tool in results:
-                results[tool].append(one_round(tool, file, env, f"bench{os.getpid()}x{i}"))
-    print(f"case {args.case}, {args.rounds} rounds, medians:")
-    for tool, rows in results.items():
-        first = statistics.median(r[0] for r in rows)
-        again = statistics.median(r[1] for r in rows)
-        writes = statistics.median(r[2] for r in rows)
-        print(f"  {tool:12} first deploy {first:.2f} s   unchanged redeploy {again:.2f} s, {writes:g} objects written")
+    parser.add_argument("--docker-upto", type=int, default=30, metavar="N",
+                        help="run docker --detach=false (5 s a service, in turn) for N services at most, in round 1 only")
+    parser.add_argument("--multinode", action="store_true", help="30 services x 3 replicas on the multinode bed")
+    opts = parser.parse_args()
+    host = None
+    cases = [(int(n), 1) for n in opts.services.split(",")]
+    if opts.multinode:
+        state = Path(os.environ.get("COMPOSESWARM_MN_DIR", REPO / ".cache" / "composeswarm" / "multinode"))
+        sock = state / "n1" / "docker.sock"
+        if not sock.exists():
+            sys.exit(f"no multinode bed ({sock} missing): run scripts/multinode.sh up first")
+        host, cases = f"unix://{sock}", [(30, 3)]
+    print(f"docker {DOCKER}; composeswarm from {REPO}")
+    for n, replicas in cases:
+        with stack_on_disk(stack_file(n, replicas)) as file:
+            rounds = [one_round(file, host, i == 0 and n <= opts.docker_upto) for i in range(opts.rounds)]
+            calls = counted(file, host)
+        report(n, replicas, rounds, calls)
 
 
 if __name__ == "__main__":

@@ -39,9 +39,10 @@ class Wait(Protocol):
 
 OnStep = Callable[["Step"], None]
 
-# At most this many service calls in flight inside one wave: enough to hide round trips, few
-# enough not to flood a manager's raft log.
-MAX_PARALLEL = 4
+# At most this many service calls in flight inside one wave (`--parallel`): enough to hide round
+# trips, few enough not to flood a manager's raft log (moby#34126). Chosen from bench/bench_parallel.py's
+# figures (bench/README.md).
+DEFAULT_PARALLEL = 4
 # A network still has endpoints for a moment after its last service is removed.
 NETWORK_REMOVE_RETRY_S = 20.0
 
@@ -121,6 +122,7 @@ def apply_plan(
     result: ApplyResult | None = None,
     needs: Mapping[str, Sequence[str]] | None = None,
     replan: Replan | None = None,
+    parallel: int = DEFAULT_PARALLEL,
 ) -> ApplyResult:
     """Make the calls `plan` lists; PartialDeployError (applied / not applied) on the first refusal.
 
@@ -130,8 +132,10 @@ def apply_plan(
     whether or not it changed. `on_step` hears of each call as soon as it returned (in plan order
     within a wave); `result`, when given, is filled in as the calls are made, so the caller still
     holds it if a wait raises. With `replan`, a service update refused as out of sequence is read
-    again, planned again and retried once.
+    again, planned again and retried once. At most `parallel` service calls are in flight at once.
     """
+    if parallel < 1:
+        raise ValueError(f"parallel must be at least 1, got {parallel}")
     refs = copy.deepcopy(refs) if refs is not None else Refs()
     if bind is None:
         from composeswarm.act.bind import bind_ids
@@ -140,7 +144,7 @@ def apply_plan(
     result = result if result is not None else ApplyResult(stack=plan.stack)
     _live_ids(plan, refs)
     stages = _stages(plan, waves)
-    run = _Run(engine, result, refs, bind, registry_auth, on_step or (lambda step: None), replan)
+    run = _Run(engine, result, refs, bind, registry_auth, on_step or (lambda step: None), replan, parallel)
     waited: set[str] = set()  # services already waited for (or changed in an earlier wave)
     for index, (label, changes) in enumerate(stages):
         try:
@@ -225,9 +229,10 @@ def _stages(plan: Plan, waves: list[list[str]] | None) -> list[tuple[str, list[C
 class _Run:
     def __init__(
         self, engine: Gateway, result: ApplyResult, refs: Refs, bind: Binder, auth: bool, on_step: OnStep,
-        replan: Replan | None = None,
+        replan: Replan | None = None, parallel: int = DEFAULT_PARALLEL,
     ) -> None:
         self.engine = engine
+        self.parallel = parallel
         self.result = result
         self.refs = refs
         self.bind = bind
@@ -312,7 +317,7 @@ class _Run:
         failed: EngineError | None = None
         pending: list[Change] = []
         ids: list[str] = []
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(changes))) as pool:
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(changes))) as pool:
             # map yields in wave order as the calls return: each step is told as soon as it and
             # those before it are made, so the lines come out in a stable order without delay
             for change, outcome in zip(changes, pool.map(self._service_outcome, changes)):

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from composeswarm.act.apply import ApplyResult, OnStep, Refs, Wait, apply_plan
+from composeswarm.act.apply import DEFAULT_PARALLEL, ApplyResult, OnStep, Refs, Wait, apply_plan
 from composeswarm.act.conflict import Replan
 from composeswarm.act.external import check_external_files, check_external_networks, live_refs
 from composeswarm.act.lock import Holder, LockOptions, hold_lock, read_lock
@@ -53,6 +53,7 @@ class DeployOptions:
     atomic: bool = False  # undo a failed rollout (act.history, act.atomic)
     revision: Revision | None = None  # a rollback: deploy this recorded project instead of the files
     profiles: list[str] | None = None  # --profile (None: COMPOSE_PROFILES)
+    parallel: int = DEFAULT_PARALLEL  # --parallel: service write calls in flight at once, at most
 
 
 @dataclass
@@ -268,7 +269,7 @@ def carry_out(deployment: Deployment, *, wait: Wait | None = None, on_step: OnSt
             result.plan, deployment.engine, registry_auth=opts.with_registry_auth,
             waves=[list(wave) for wave in deployment.order.waves], needs=deployment.order.needs,
             wait=None if opts.detach else wait, refs=deployment.refs, on_step=on_step, result=result.applied,
-            replan=deployment.replan,
+            replan=deployment.replan, parallel=opts.parallel,
         )
     finally:
         result.warnings.extend(w for w in result.applied.warnings if w not in result.warnings)

@@ -10,8 +10,8 @@ import typer
 
 from composeswarm import errors
 from composeswarm.cli.frame import (
-    ContextOpt, EnvFileOpt, FailureLogsOpt, FileOpt, LockTimeoutOpt, NamedStackArg, PlanOutputOpt, ProfileOpt, app, bad_option, command, connect,
-    exit_code, plan_exit, plan_output_format, stack_or_name, step_summary_file,
+    DEFAULT_PARALLEL, ContextOpt, EnvFileOpt, FailureLogsOpt, FileOpt, LockTimeoutOpt, NamedStackArg, ParallelOpt, PlanOutputOpt, ProfileOpt, app, bad_option, command, connect,
+    check_parallel, exit_code, plan_exit, plan_output_format, stack_or_name, step_summary_file,
 )
 from composeswarm.render.lock_report import lock_options  # light: no SDK, no stage
 
@@ -45,6 +45,7 @@ def deploy_cmd(
                                          "as it was before this deploy (updated services to their previous spec, created "
                                          "services and secret/config versions removed), then exit 3 (4 on a timeout).")] = False,
     history_limit: Annotated[int, typer.Option("--history-limit", metavar="N", help="Revisions of the stack kept in the swarm (see history).")] = 10,
+    parallel: ParallelOpt = DEFAULT_PARALLEL,
     plan_file: Annotated[Optional[str], typer.Option("--plan", metavar="FILE", help="Apply exactly the plan `plan --out FILE` saved; "
                                                      "refused (exit 1, nothing written) when a live object or a file it read changed since.")] = None,
     output: PlanOutputOpt = "text",
@@ -81,7 +82,7 @@ def deploy_cmd(
             with_registry_auth=with_registry_auth, detach=detach or no_wait, dry_run=dry_run, context=context,
             strict_placement=strict_placement,
             atomic=atomic,
-            profiles=profile,
+            profiles=profile, parallel=check_parallel(parallel),
         )
         # it checks the stack name and --resolve-image first, as docker does; it reads the files once (stdin too)
         with metrics.recording(report) if metrics is not None else contextlib.nullcontext():

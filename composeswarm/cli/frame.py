@@ -103,6 +103,9 @@ StackArg = Annotated[str, typer.Argument(help="Stack name.", show_default=False,
 NamedStackArg = Annotated[Optional[str], typer.Argument(
     help="Stack name (default: the files' top-level name).", show_default=False, metavar="STACK")]
 FailureLogsOpt = Annotated[int, typer.Option("--failure-logs", metavar="N", min=0, help="On a failed rollout, print the last N lines of the failed task's log (0: none; secrets masked).")]
+# act.apply.DEFAULT_PARALLEL, written out here so that --help imports no stage (a unit test keeps them equal)
+DEFAULT_PARALLEL = 4
+ParallelOpt = Annotated[int, typer.Option("--parallel", metavar="N", help="At most N service create/update calls in flight at once (a manager swamped by hundreds of calls at once stalls; bench/README.md says how the default was chosen).")]
 LockTimeoutOpt = Annotated[Optional[float], typer.Option("--lock-timeout", metavar="SECONDS", min=0.0, help="Seconds to wait for the stack's deploy lock held by another run (0: fail at once). Default: --timeout.")]
 
 P = ParamSpec("P")
@@ -120,6 +123,13 @@ def command(name: str, *, streaming: bool = False, **kwargs: Any) -> Callable[[C
         return command
 
     return register
+
+
+def check_parallel(parallel: int) -> int:
+    """--parallel: at least 1; anything else is a one-line error (exit 1), as --timeout's."""
+    if parallel < 1:
+        raise bad_option(f"--parallel must be at least 1, got {parallel}")
+    return parallel
 
 
 def output_format(output: str) -> Literal["text", "json"]:

@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from composeswarm.cli.frame import (
+    DEFAULT_PARALLEL,
     ContextOpt,
     FailureLogsOpt,
     LockTimeoutOpt,
     OutputOpt,
+    ParallelOpt,
     StackArg,
     app,
     bad_option,
+    check_parallel,
     command,
     connect,
     exit_code,
@@ -79,6 +82,7 @@ def rollback_cmd(
     history_limit: HistoryLimitOpt = 10,
     lock_timeout: LockTimeoutOpt = None,
     failure_logs: FailureLogsOpt = 20,
+    parallel: ParallelOpt = DEFAULT_PARALLEL,
     output: OutputOpt = "text",
     context: ContextOpt = None,
 ) -> None:
@@ -101,11 +105,12 @@ def rollback_cmd(
         output_format(output)
         if timeout <= 0:
             raise bad_option(f"--timeout must be more than 0 seconds, got {timeout:g}")
+        check_parallel(parallel)
         engine = connect(context)
         target = rollback_target(engine, stack, to)
         # resolve-image never: the recorded images are deployed as they were written
         opts = DeployOptions(stack=stack, resolve_image="never", detach=detach, dry_run=dry_run, context=context,
-                             atomic=atomic, revision=target)
+                             atomic=atomic, revision=target, parallel=parallel)
         result = deploy(
             opts, engine=engine, watch=functools.partial(watch_rollout, report, timeout, failure_logs),
             on_loaded=report.loaded, on_planned=report.planned, on_step=report.step,

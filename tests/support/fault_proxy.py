@@ -52,6 +52,8 @@ class Call:
     query: str
     status: int | None  # the engine's (or the injected) status; None when dropped or the client was killed
     injected: str = ""  # "", "fail", "drop", "kill" (answered by the engine, never relayed)
+    sent: float = 0.0  # time.monotonic() when the proxy had read the whole request
+    answered: float = 0.0  # time.monotonic() when the answer (after any delay) went back to the client
 
     @property
     def write(self) -> bool:
@@ -250,6 +252,16 @@ class FaultProxy:
             (self._open.add if on else self._open.discard)(conn)
 
 
+def most_in_flight(calls: list[Call]) -> int:
+    """The most of these calls that were in flight at once (sent, not yet answered), from their times."""
+    edges = sorted(e for c in calls if c.sent for e in ((c.sent, 1), (c.answered, -1)))
+    most = now = 0
+    for _, step in edges:  # at equal times an answer (-1) sorts before a new call (+1)
+        now += step
+        most = max(most, now)
+    return most
+
+
 def default_upstream() -> str:
     """The engine's socket: DOCKER_HOST when it is unix://, else /var/run/docker.sock."""
     host = os.environ.get("DOCKER_HOST", "")
@@ -333,6 +345,7 @@ class _Exchange:
         headers = _headers(head)
         request = head + _read_body(self.cin, headers)
         proxy = self.proxy
+        sent = time.monotonic()
 
         fault = proxy._match(proxy._fails, method, path)
         if fault is not None:
@@ -366,7 +379,7 @@ class _Exchange:
         delay = proxy._match(proxy._delays, method, path)
         if delay is not None:
             time.sleep(delay.seconds)
-        proxy._record(Call(method, path, query, status))
+        proxy._record(Call(method, path, query, status, sent=sent, answered=time.monotonic()))
         self.client.sendall(answer_head)
         return self._relay_body(method, status, _headers(answer_head))
 

@@ -158,6 +158,8 @@ def test_no_heavy_imports(tmp_path: Path, command: list[str], text: str, heavy: 
             "error: --since must be a duration like 10m, a time like 2026-01-02T13:23:37Z or a Unix time, got 'yesterday'",
             id="logs since",
         ),
+        pytest.param(["deploy", "st", "--parallel", "0"], "error: --parallel must be at least 1, got 0", id="deploy parallel"),
+        pytest.param(["rollback", "st", "--parallel", "-2"], "error: --parallel must be at least 1, got -2", id="rollback parallel"),
     ],
 )
 def test_bad_option_is_one_line(args: list[str], message: str) -> None:
@@ -166,3 +168,11 @@ def test_bad_option_is_one_line(args: list[str], message: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "composeswarm", *args], capture_output=True, text=True,
                           cwd=REPO_ROOT, env=env, timeout=60)
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", message + "\n")
+
+
+def test_parallel_default_is_applys() -> None:
+    # written out in the frame so that --help imports no stage; the one apply uses is the one that counts
+    from composeswarm.act.apply import DEFAULT_PARALLEL
+    from composeswarm.cli.frame import DEFAULT_PARALLEL as CLI_DEFAULT
+
+    assert CLI_DEFAULT == DEFAULT_PARALLEL

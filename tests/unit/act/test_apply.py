@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
 
-from composeswarm.act.apply import ApplyResult, Refs, apply_plan
+from composeswarm.act.apply import DEFAULT_PARALLEL, ApplyResult, Refs, apply_plan
 from composeswarm.errors import PartialDeployError, RolloutFailed
 from composeswarm.plan.changes import Change, FieldChange, Plan
 from tests.support.fake_swarm import FakeSwarm, bind_names
@@ -213,3 +215,43 @@ def test_unchanged_dependencies_are_waited_for_before_their_dependents(changed: 
     run(changes, waves=[["s_db"], ["s_api"], ["s_web"]], wait=wait, needs={"s_web": ["s_api"], "s_api": ["s_db"]},
         refs=Refs(services={f"s_{n}": f"live-s_{n}" for n in ("db", "api", "web")}))
     assert waited == waits
+
+
+class SlowSwarm(FakeSwarm):
+    """A fake whose service creations take a while, counting how many are in flight at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._count_lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def create_service(self, spec: dict[str, Any], registry_auth: str | None = None) -> tuple[str, list[str]]:
+        with self._count_lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(0.05)
+            return super().create_service(spec, registry_auth)
+        finally:
+            with self._count_lock:
+                self.in_flight -= 1
+
+
+@pytest.mark.parametrize(("parallel", "most"), [
+    pytest.param(1, 1, id="one at a time"),
+    pytest.param(3, 3, id="three at once"),
+    pytest.param(DEFAULT_PARALLEL, DEFAULT_PARALLEL, id="the default"),
+    pytest.param(20, 9, id="more than the wave: the whole wave at once"),
+])
+def test_parallel_bounds_the_service_calls_in_flight(parallel: int, most: int) -> None:
+    changes = [Change("service", f"s_{i}", "create", desired=svc(f"s_{i}", nets=())) for i in range(9)]
+    gw, result = run(changes, SlowSwarm(), parallel=parallel)
+    assert gw.most_in_flight == most
+    assert [s.describe() for s in result.applied] == [f"create service s_{i}" for i in range(9)]
+
+
+def test_parallel_below_one_is_refused() -> None:
+    with pytest.raises(ValueError) as info:
+        run([Change("service", "s_a", "create", desired=svc("s_a"))], parallel=0)
+    assert str(info.value) == "parallel must be at least 1, got 0"

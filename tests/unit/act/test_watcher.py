@@ -38,7 +38,9 @@ PENDING = "no suitable node (scheduling constraints not satisfied on 1 node)"
 
 
 def watcher(gw: FakeSwarm, clock: Clock, events: list[Event] | None = None, **kwargs: object) -> Watcher:
+    """A watcher on the fake clock; polls spaced by `interval` alone unless `max_rate` is given."""
     sink = events.append if events is not None else None
+    kwargs.setdefault("max_rate", 1000.0)
     return Watcher(gw, on_event=sink, clock=clock, sleep=clock.sleep, **kwargs)  # type: ignore[arg-type]
 
 
@@ -348,3 +350,46 @@ def test_an_engine_gone_between_the_reads_of_a_poll_leaves_the_names() -> None:
     clock = Clock()
     outcomes = watcher(gw, clock).wait(["id-s_w"], clock.now + 3)
     assert list(outcomes) == ["s_w"] and outcomes["s_w"].state == "unknown"
+
+
+class TimedSwarm(FakeSwarm):
+    """The fake swarm, noting the fake clock's time of every call."""
+
+    def __init__(self, clock: Clock, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.clock = clock
+        self.times: list[float] = []
+
+    def _call(self, call: str, sent: object = None, *, write: bool = False) -> None:
+        self.times.append(self.clock.now)
+        super()._call(call, sent, write=write)
+
+
+@pytest.mark.parametrize(("update_state", "per_poll"), [
+    pytest.param(None, 2, id="creation: two calls a poll"),
+    pytest.param("updating", 3, id="update in flight: three calls a poll"),
+])
+def test_polls_are_spaced_to_keep_under_the_call_rate(update_state: str | None, per_poll: int) -> None:
+    clock = Clock()
+    names = [f"s_{i}" for i in range(40)]
+    gw = TimedSwarm(clock, snapshots=[Snapshot([service(n, update_state=update_state) for n in names],
+                                               [task(n, state="pending", err=PENDING) for n in names])])
+    w = Watcher(gw, clock=clock, sleep=clock.sleep, interval=0.3, max_rate=4.0, node_interval=2.0)
+    w.wait([f"id-{n}" for n in names], clock.now + 20)
+    starts = [t for t, c in zip(gw.times, gw.calls) if c.startswith("list services")]
+    per = [sum(1 for t in gw.times if a <= t < b) for a, b in zip(starts, starts[1:])]
+    gaps = [round(b - a, 6) for a, b in zip(starts, starts[1:])]
+    # each poll waits for its own calls' share of the rate: k calls, k / 4 s (never less than the interval);
+    # the deadline cuts the last gap short
+    assert gaps[:-1] == [max(0.3, k / 4.0) for k in per][:-1]
+    assert gaps[-1] <= max(0.3, per[-1] / 4.0)
+    assert set(per) == {per_poll, per_poll + 1}  # + 1: the nodes, read every 2 s
+    assert len(gw.calls) <= 4.0 * 20 + 2 * (per_poll + 1)  # the deadline cuts the last gap short: one poll more
+
+
+def test_a_fast_interval_is_kept_when_the_rate_allows_it() -> None:
+    clock = Clock()
+    gw = TimedSwarm(clock, snapshots=[Snapshot([service("s_a")], [task("s_a", state="pending", err=PENDING)])])
+    Watcher(gw, clock=clock, sleep=clock.sleep, interval=0.3, max_rate=100.0).wait(["id-s_a"], clock.now + 3.1)
+    starts = [t for t, c in zip(gw.times, gw.calls) if c.startswith("list services")]
+    assert [round(b - a, 6) for a, b in zip(starts, starts[1:])] == [0.3] * 10 + [0.1]  # the last: the deadline
