@@ -62,6 +62,8 @@ class Project:
     inline: dict[tuple[str, str], bytes] = field(default_factory=dict, compare=False, repr=False)
     left_out: tuple[str, ...] = ()
     spec_keys: tuple[Path, ...] = ()
+    # every file is a Compose Specification file (no `version:`), read as one (not validate --strict)
+    spec: bool = False
 
     def position(self, path: Path) -> Position | None:
         """The position of `path`, or of its nearest ancestor that has one."""

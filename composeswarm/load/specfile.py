@@ -5,7 +5,9 @@ A file is a Compose Specification file when it has no `version:` key. Such a fil
 (after interpolation, before the 3.13 schema) and records what they mean, so a file `docker stack
 deploy` accepts gives exactly what it gives today. The rules are compose-go's (docker compose):
 
-- top-level `name`: the project (stack) name; `include`, `extends`: refused (not implemented yet);
+- top-level `name`: the project (stack) name;
+- top-level `include` and service `extends`: taken out here and recorded; applied by `include.py`
+  and `extends.py` once the file is normalised;
 - `profiles`: kept per service here, applied by `apply_profiles` after the files are merged;
 - secrets and configs from `environment:` (the variable's value) and configs with inline `content:`
   (interpolated as any value): the data is kept aside, the entry keeps what was written;
@@ -53,9 +55,6 @@ IGNORED_NETWORK_KEYS: dict[str, str] = {
 IGNORED_RESERVATION_KEYS: dict[str, str] = {
     "devices": "use deploy.resources.reservations.generic_resources",
 }
-REFUSED: dict[str, str] = {
-    "include": "include is not supported yet; pass several -f files instead",
-}
 _DEFINITIONS = ("services", "networks", "volumes", "secrets", "configs")
 _ENV_FILE_FORMATS = ("raw",)
 
@@ -73,6 +72,11 @@ class Lowered:
     optional: set[tuple[str, str]] = field(default_factory=set)
     # the spec-only keys used, where they were written (for the note)
     used: list[Path] = field(default_factory=list)
+    # this file's top-level `include` and each service's `extends`, as written (never merged across files)
+    include: Any = None
+    extends: dict[str, Any] = field(default_factory=dict)
+    # the folders of included projects (an inline secret's entry gets its project's folder as `file`)
+    dirs: set[str] = field(default_factory=set)
 
 
 def is_spec(data: Any) -> bool:
@@ -93,11 +97,9 @@ def lower(
     if "name" in out:
         found.used.append(("name",))
         found.name = str(out.pop("name"))
-    for key, why in REFUSED.items():
-        if key in out:
-            found.used.append((key,))
-            report((key,), why, "error")
-            out.pop(key)
+    if "include" in out:
+        found.used.append(("include",))
+        found.include = out.pop("include")
     for section in _DEFINITIONS:
         entries = out.get(section)
         if not isinstance(entries, dict):
@@ -173,6 +175,9 @@ def _inline(kind: str, name: str, entry: dict[str, Any], env: Mapping[str, str],
 def _service(name: str, svc: dict[str, Any], working_dir: str, found: Lowered, report: Any) -> dict[str, Any]:
     out = dict(svc)
     base: Path = ("services", name)
+    if "extends" in out:
+        found.used.append(base + ("extends",))
+        found.extends[name] = out.pop("extends")
     if "profiles" in out:
         found.used.append(base + ("profiles",))
         profiles = out.pop("profiles")
@@ -263,6 +268,7 @@ def merge(into: Lowered, other: Lowered) -> None:
     """A later file's findings over an earlier file's (a later `name` wins, as in compose-go)."""
     if other.name is not None:
         into.name = other.name
+    into.dirs |= other.dirs
     into.profiles.update(other.profiles)
     into.inline.update(other.inline)
     into.optional |= other.optional

@@ -52,7 +52,8 @@ def ok_line(project: Project, warnings: int) -> str:
             parts.append(_count(n, name[:-1]))
     tail = f", {_count(warnings, 'warning')}" if warnings else ""
     # file names come from the command line: escaped as every message is (STYLE.md rule 11)
-    return f"ok: {safe_text(files)} (compose {project.version}): {', '.join(parts)}{tail}"
+    kind = "Compose Specification" if project.spec else f"compose {project.version}"
+    return f"ok: {safe_text(files)} ({kind}): {', '.join(parts)}{tail}"
 
 
 def spec_notes(project: Project) -> list[str]:
@@ -66,6 +67,8 @@ def spec_notes(project: Project) -> list[str]:
 def render_config(project: Project, fmt: str) -> str:
     """The resolved project as `docker stack config` prints it (yaml) or as JSON."""
     data = _sorted_maps(_omit_empty(_docker_units(project.to_dict())), ())
+    if project.name:  # the Compose Specification's `name`, first as docker compose config prints it
+        data = {"name": project.name, **data}
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     import yaml

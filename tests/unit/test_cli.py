@@ -27,13 +27,13 @@ def run(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.Comp
     ("args", "stdin", "code", "stdout", "stderr"),
     [
         pytest.param(
-            ["validate"], None, 0, "ok: compose.yaml (compose 3.13): 1 service, 1 warning\n",
+            ["validate"], None, 0, "ok: compose.yaml (Compose Specification): 1 service, 1 warning\n",
             "warning: compose.yaml:4:5: services.web.container_name: ignored: Setting the container name is not "
             "supported.\n", id="validate ok with a warning",
         ),
         pytest.param(
             ["validate", "-f", "-"], "services:\n  web:\n    image: x\n", 0,
-            "ok: <stdin> (compose 3.13): 1 service\n", "", id="validate stdin",
+            "ok: <stdin> (Compose Specification): 1 service\n", "", id="validate stdin",
         ),
         pytest.param(
             ["validate", "-f", "-"], "services:\n  web:\n    imgae: x\n", 1, "",
@@ -46,7 +46,7 @@ def run(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.Comp
         ),
         pytest.param(
             ["validate", "-f", "-", "--profile", "dev"], "services:\n  web:\n    image: x\n    profiles: [dev]\n", 0,
-            "ok: <stdin> (compose 3.13): 1 service\nnote: these files use Compose Specification keys "
+            "ok: <stdin> (Compose Specification): 1 service\nnote: these files use Compose Specification keys "
             "(services.web.profiles): docker stack deploy refuses them, composeswarm deploys them (validate "
             "--strict checks a file as docker would)\n", "", id="validate a Compose Specification file",
         ),

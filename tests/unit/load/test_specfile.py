@@ -197,12 +197,6 @@ def test_ignored_keys_warn_once_each(tmp_path: Path) -> None:
     assert "pull_policy" not in project.services["web"]
 
 
-def test_include_is_refused(tmp_path: Path) -> None:
-    assert errors(tmp_path, "include: [other.yaml]\nservices:\n  web:\n    image: nginx\n") == [
-        "compose.yaml:1:1: include: include is not supported yet; pass several -f files instead"
-    ]
-
-
 @pytest.mark.parametrize(
     "text",
     [

@@ -56,6 +56,20 @@ def test_ok_line() -> None:
     assert ok_line(p, 2) == "ok: <stdin> (compose 3.9): 2 services, 1 network, 2 warnings"
 
 
+def test_ok_line_of_a_specification_file() -> None:
+    p = Project(version="3.13", services={"a": {}}, files=("-",), spec=True)
+    assert ok_line(p, 0) == "ok: <stdin> (Compose Specification): 1 service"
+
+
+def test_config_prints_the_name_first() -> None:
+    p = Project(version="3.13", services={"web": {"image": "x"}}, name="shop")
+    assert render_config(p, "json") == (
+        '{\n  "name": "shop",\n  "version": "3.13",\n  "services": {\n    "web": {\n      "image": "x"\n'
+        '    }\n  }\n}\n'
+    )
+    assert render_config(p, "yaml").startswith("name: shop\nversion: \"3.13\"\n")
+
+
 def test_zero_values_left_out_as_docker_does() -> None:
     text = render_config(
         project(
