@@ -49,12 +49,14 @@ class Case:
     build_only: list[str] = field(default_factory=list)
     # "services.<s>.<key>" -> why composeswarm differs there (listed in the corpus README)
     known: dict[str, str] = field(default_factory=dict)
+    features: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, name: str) -> "Case":
         data = json.loads((CORPUS_DIR / name / "case.json").read_text())
         return cls(name, data["source"], data["compose_files"], data["env"], data["profiles"], data["needs"],
-                   data["build_only"], data.get("known", {}))
+                   data["build_only"], data.get("known", {}),
+                   data.get("features", []))
 
     def prepare(self, into: Path) -> Path:
         """The case copied into `into`, `build: .` of build-only services replaced by the busybox image."""
