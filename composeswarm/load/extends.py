@@ -125,7 +125,7 @@ class Resolver:
             return None
         memo: dict[int, Any] = {}
         inherited = copy.deepcopy(base, memo)
-        for old, origin in target.origins.items():
+        for old, origin in list(target.origins.items()):
             new = memo.get(old)
             if new is not None:
                 unit.origins[id(new)] = origin
