@@ -59,7 +59,7 @@ class Loader:
         issues.extend(file_issues)
         if any(i.severity == "error" for i in file_issues):
             return None
-        shaper = Normalizer(doc.file, version, working_dir, self.environ, doc.positions)
+        shaper = Normalizer(doc.file, version, working_dir, self.environ, doc.positions, env if spec else None)
         tree = shaper.project(data)
         issues.extend(shaper.issues)
         unit = Unit(doc.file, path, tree, doc.positions, shaper.origins, shaper.entries, lowered)

@@ -34,11 +34,16 @@ class Normalizer:
         working_dir: str,
         environ: Mapping[str, str],
         positions: Mapping[Path, Position],
+        spec_env: Mapping[str, str] | None = None,
     ) -> None:
         self.file = file
         self.version = version
         self.working_dir = working_dir
         self.environ = environ
+        # a Compose Specification file: its interpolation environment (process environment over .env or
+        # --env-file), which compose-go fills value-less `environment:` and env_file entries from; docker
+        # stack deploy (3.x files) reads neither file and fills them from the process environment
+        self.spec_env = spec_env
         self.positions = positions
         self.issues: list[Issue] = []
         # id(long-syntax entry) -> where its short or long form was written, so positions can follow
@@ -243,7 +248,10 @@ class Normalizer:
         return ordered_service(out)
 
     def environment(self, svc: Tree, base: Path) -> dict[str, str | None]:
-        """env_file entries, then environment on top; empty or nil values filled from the shell."""
+        """env_file entries, then environment on top; empty or nil values filled from the shell, as docker
+        does; in a Compose Specification file a nil value (`- KEY`) from the interpolation environment, as
+        compose-go does (`KEY=` is still filled from the shell: docker stack deploy reads a file without
+        `version:` so, where compose-go keeps it empty)."""
         env: dict[str, str | None] = {}
         files = svc.get("env_file")
         if files is not None:
@@ -260,11 +268,14 @@ class Normalizer:
     def _update_env(self, env: dict[str, str | None], values: Mapping[str, str | None]) -> None:
         for key, value in values.items():
             shell = self.environ.get(key)
-            env[key] = shell if (value is None or value == "") and shell is not None else value
+            if value is None and self.spec_env is not None:
+                env[key] = self.spec_env.get(key)
+            else:
+                env[key] = shell if (value is None or value == "") and shell is not None else value
 
     def read_env_file(self, path: str, where: Path) -> dict[str, str | None]:
         """A service's env_file (docker's kvfile rules, `envfiles.read_env_file`); a problem is an Issue."""
-        values, problem = read_env_file(path, self.environ)
+        values, problem = read_env_file(path, self.environ if self.spec_env is None else self.spec_env)
         if problem is not None:
             self.issue(where, problem)
         return values

@@ -47,6 +47,14 @@ IGNORED_PORT_KEYS: dict[str, str] = {
     "app_protocol": "swarm has no application protocol on ports",
     "name": "swarm ports have no name",
 }
+IGNORED_NETWORK_KEYS: dict[str, str] = {
+    "priority": "swarm attaches a service's networks in no order",
+    "gw_priority": "swarm chooses the gateway itself",
+}
+# deploy.resources.reservations keys the 3.x schema lacks
+IGNORED_RESERVATION_KEYS: dict[str, str] = {
+    "devices": "use deploy.resources.reservations.generic_resources",
+}
 _DEFINITIONS = ("services", "networks", "volumes", "secrets", "configs")
 _ENV_FILE_FORMATS = ("raw",)
 
@@ -182,6 +190,16 @@ def _service(name: str, svc: dict[str, Any], working_dir: str, found: Lowered, r
     ports = out.get("ports")
     if isinstance(ports, list):
         out["ports"] = [_port(p, base + ("ports", i), found, report) for i, p in enumerate(ports)]
+    networks = out.get("networks")
+    if isinstance(networks, dict):
+        out["networks"] = {net: _drop(cfg, IGNORED_NETWORK_KEYS, base + ("networks", net), "on service networks",
+                                      found, report) for net, cfg in networks.items()}
+    deploy = out.get("deploy")
+    resources = deploy.get("resources") if isinstance(deploy, dict) else None
+    if isinstance(resources, dict) and isinstance(resources.get("reservations"), dict):
+        kept = _drop(resources["reservations"], IGNORED_RESERVATION_KEYS, base + ("deploy", "resources", "reservations"),
+                     "in reservations", found, report)
+        out["deploy"] = dict(deploy, resources=dict(resources, reservations=kept))  # type: ignore[arg-type]
     env_files = out.get("env_file")
     if isinstance(env_files, list) and any(isinstance(e, dict) for e in env_files):
         out["env_file"] = _env_files(env_files, base + ("env_file",), working_dir, found, report)
@@ -191,15 +209,26 @@ def _service(name: str, svc: dict[str, Any], working_dir: str, found: Lowered, r
     return out
 
 
-def _port(port: Any, path: Path, found: Lowered, report: Any) -> Any:
-    if not isinstance(port, dict):
-        return port
-    out = dict(port)
-    for key, why in IGNORED_PORT_KEYS.items():
+def _drop(block: Any, keys: dict[str, str], path: Path, where: str, found: Lowered, report: Any) -> Any:
+    """`block` without the spec-only `keys` swarm cannot honour, a warning each."""
+    if not isinstance(block, dict):
+        return block
+    out = dict(block)
+    for key, why in keys.items():
         if key in out:
             found.used.append(path + (key,))
-            report(path + (key,), f"ignored: swarm does not support '{key}' on ports ({why})")
+            report(path + (key,), f"ignored: swarm does not support '{key}' {where} ({why})")
             out.pop(key)
+    return out
+
+
+def _port(port: Any, path: Path, found: Lowered, report: Any) -> Any:
+    out = _drop(port, IGNORED_PORT_KEYS, path, "on ports", found, report)
+    published = out.get("published") if isinstance(out, dict) else None
+    if isinstance(published, str) and published.isdigit():
+        # the specification allows a string (for ranges); one port as a string is that number
+        found.used.append(path + ("published",))
+        out["published"] = int(published)
     return out
 
 

@@ -171,6 +171,37 @@ def test_env_file_long_form(tmp_path: Path) -> None:
     ]
 
 
+VALUELESS = """\
+services:
+  web:
+    image: nginx
+    env_file: svc.env
+    environment:
+      - FROM_DOTENV
+      - FROM_SHELL
+      - UNSET
+      - EMPTY=
+"""
+
+
+@pytest.mark.parametrize("version", [None, "3.8"])
+def test_valueless_environment_entries(tmp_path: Path, version: str | None) -> None:
+    """compose-go fills `- KEY` (and a bare `KEY` line of an env_file) from .env too; docker stack deploy
+    reads no .env, so a 3.x file fills them from the process environment only. `KEY=` is filled from the
+    process environment in both (docker's rule; compose-go would keep it empty)."""
+    (tmp_path / ".env").write_text("FROM_DOTENV=dotenv\nIN_FILE=dotenv-file\nFROM_SHELL=dotenv-shell\n")
+    (tmp_path / "svc.env").write_text("IN_FILE\n")
+    text = VALUELESS if version is None else f'version: "{version}"\n' + VALUELESS
+    environ = {"FROM_SHELL": "shell", "EMPTY": "shell-empty"}
+    project, _ = load(tmp_path, text, environ=environ)
+    env = project.services["web"]["environment"]
+    if version is None:
+        assert env == {"FROM_DOTENV": "dotenv", "FROM_SHELL": "shell", "UNSET": None,
+                       "EMPTY": "shell-empty", "IN_FILE": "dotenv-file"}
+    else:
+        assert env == {"FROM_DOTENV": None, "FROM_SHELL": "shell", "UNSET": None, "EMPTY": "shell-empty"}
+
+
 def test_extension_keys_anywhere(tmp_path: Path) -> None:
     text = ("services:\n  web:\n    image: nginx\n    labels:\n      x-kept: yes\n    deploy:\n      x-note: 1\n"
             "      replicas: 2\n    ports:\n      - target: 80\n        x-p: 1\n")
