@@ -8,6 +8,7 @@ typer); everything else goes to the typer app. `frame` holds the app, the shared
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,10 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """Console-script entry point."""
+    # A run builds large trees of dicts and lists that hold no cycles (a compose file, its specs, the
+    # engine's answers): the cyclic collector's passes over them are wasted work, about 7 % of a
+    # 500-service validate. Collect a thousand times less often; reference counting frees the rest.
+    gc.set_threshold(700_000, 10, 10)
     from composeswarm.cli import fastlane
 
     code = fastlane.run(sys.argv[1:])

@@ -150,7 +150,7 @@ class _Builder:
         if key in self.seen and not self.in_alias:
             # A second visit is an alias: charge its whole expansion (nested aliases included)
             # against the bound before building any of it.
-            # (refuse_bombs measured every node already: a document with an alias has a `*`)
+            # (refuse_bombs measured every node reached twice: a document with an alias has a `*`)
             self.alias_nodes += self.sizes[key]
             if self.alias_nodes > MAX_ALIAS_NODES:
                 raise TooBig(node, path)

@@ -3,6 +3,8 @@ the values masked in free text such as task logs (secret contents, credential-li
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import replace
 
@@ -26,8 +28,11 @@ def reveal(plan: Plan) -> Plan:
     return replace(plan, changes=changes)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_sensitive(path: str) -> bool:
-    """True when the field's own name looks like a credential (environment, labels, log options)."""
+    """True when the field's own name looks like a credential (environment, labels, log options).
+
+    Cached: a stack's services repeat the same few keys (2000 services, 3 variables each)."""
     if not path.startswith(_MASKED_PREFIXES):
         return False
     prefix = next(p for p in _MASKED_PREFIXES if path.startswith(p))
