@@ -10,7 +10,8 @@ goes down is seen (and named with its tasks: a `NodeLost` event). Each snapshot 
 `act.assess`; converged must still hold `settle` seconds after the tasks counted entered `running`, by
 the engine's own task timestamps turned into local time with a lower bound of the engine clock's
 offset (`act.settle`: a task running for seconds already resolves at the first poll, a skewed engine
-clock changes nothing), or, without usable timestamps, after the first poll that saw it. The polls
+clock changes nothing), or after the first poll that saw it converged when the timestamps are not
+usable or an update was seen in flight (its completion has no such timestamp). The polls
 are spaced so that the engine gets at most `max_rate` calls a second on average whatever N: a poll of
 k calls is followed by the next one no sooner than max(`interval`, k / `max_rate`) seconds after it
 began (a poll of two calls every 0.5 s at 4 calls/s). Nothing here prints: progress goes to
