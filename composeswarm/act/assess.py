@@ -52,6 +52,7 @@ class Assessment:
     unit: Literal["running", "complete"]
     note: str
     failures: tuple[TaskFailure, ...]  # failed tasks since the anchor, current and rolled-back versions
+    counted: tuple[Json, ...] = ()  # the tasks counted in `done` (their timestamps start the settle)
 
 
 # --- the pure part: one service, one snapshot ---------------------------------------------------------
@@ -91,14 +92,15 @@ def assess(
     if mode == "replicated-job":
         job = spec["Mode"]["ReplicatedJob"]
         desired: int | None = int(job.get("TotalCompletions", job.get("MaxConcurrent", 1)))
-        done = sum(1 for t in live if _state(t) == "complete")
+        counted = [t for t in live if _state(t) == "complete"]
     else:
         chosen = _chosen(live, by_node=mode in ("global", "global-job"))
         if mode == "replicated":
             desired = int((spec.get("Mode", {}).get("Replicated") or {}).get("Replicas", 1))
         else:
             desired = len(chosen) or None
-        done = sum(1 for t in chosen.values() if _satisfied(t, one_shot, restart))
+        counted = [t for t in chosen.values() if _satisfied(t, one_shot, restart)]
+    done = len(counted)
 
     failures = tuple(
         _failure(name, t, nodes) for t in _by_creation(history) if _state(t) in _FAILED and _after(t, anchor)
@@ -114,7 +116,7 @@ def assess(
         state = "completed"
 
     def result(verdict: Verdict, reason: str = "") -> Assessment:
-        return Assessment(verdict, reason, done, desired, unit, note, failures)
+        return Assessment(verdict, reason, done, desired, unit, note, failures, tuple(counted))
 
     if state == "paused":
         return result("paused", _with_task_error(f"update paused: {message}", message, failures))

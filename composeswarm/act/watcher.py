@@ -7,11 +7,15 @@ rolling back, all their tasks (failed tasks of a version swarm rolled back are n
 and their errors are what the user needs to see). Nodes are read once, and again when a task names
 a node not seen before or when the last read is `node_interval` seconds old, so that a node that
 goes down is seen (and named with its tasks: a `NodeLost` event). Each snapshot is judged by
-`act.assess`; converged must still hold after `settle` seconds. The polls are spaced so that the
-engine gets at most `max_rate` calls a second on average whatever N: a poll of k calls is followed
-by the next one no sooner than max(`interval`, k / `max_rate`) seconds after it began (a poll of two
-calls every 0.5 s at 4 calls/s). Nothing here prints: progress goes
-to `on_event` as data (render.progress draws it).
+`act.assess`; converged must still hold `settle` seconds after the tasks counted entered `running`, by
+the engine's own task timestamps turned into local time with a lower bound of the engine clock's
+offset (`act.settle`: a task running for seconds already resolves at the first poll, a skewed engine
+clock changes nothing), or after the first poll that saw it converged when the timestamps are not
+usable or an update was seen in flight (its completion has no such timestamp). The polls
+are spaced so that the engine gets at most `max_rate` calls a second on average whatever N: a poll of
+k calls is followed by the next one no sooner than max(`interval`, k / `max_rate`) seconds after it
+began (a poll of two calls every 0.5 s at 4 calls/s). Nothing here prints: progress goes to
+`on_event` as data (render.progress draws it).
 
 An engine that stops answering (restarting, a dropped connection, a leader election's 5xx) does not end
 the wait: the reads are tried again (engine.retry), then the polls go on, slower, until it answers or
@@ -28,26 +32,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from composeswarm.act.assess import Assessment, assess, lost_nodes
-
 from composeswarm.act.events import (
-
     EngineBack,
-
     EngineLost,
-
     Event,
-
     FailureLogs,
-
     Outcome,
-
     OutcomeState,
-
     Progress,
-
     TaskFailure,
-
 )
+from composeswarm.act.settle import EngineClocks
 from composeswarm.dockerrules.modes import mode_name
 from composeswarm.dockerrules.timestamps import parse_time
 from composeswarm.engine.retry import transient
@@ -91,6 +86,7 @@ class _Track:
     anchor: datetime | None = None
     unchanged: bool = False
     converged_since: float | None = None
+    updating: bool = False  # an update seen in flight: the settle counts from the first poll after it
     rollback_cause: str = ""
     seen_failures: set[str] = field(default_factory=set)
     lost: set[str] = field(default_factory=set)  # IDs of the lost nodes already reported
@@ -132,6 +128,7 @@ class Watcher:
         self.calls = 0  # engine calls made, for the spacing of the polls
         self._nodes: dict[str, Json] | None = None
         self._nodes_read = 0.0
+        self._clocks = EngineClocks()  # the engine clocks' offsets, from below: see act.settle
 
     def wait(self, service_ids: Sequence[str], deadline: float, *, unchanged: bool = False) -> dict[str, Outcome]:
         """Watch the services (all at once) until each is resolved or `deadline` (clock time) passes.
@@ -217,11 +214,14 @@ class Watcher:
             raise
         nodes = self._nodes_for(history)
         now = self.clock()
+        self._clocks.polled(history, now)  # `history` holds the current tasks too
         for sid in ids:
             service, track = services[sid], tracks[sid]
+            self._clocks.created_before(service, track.started)
             if track.anchor is None:
                 track.anchor = _anchor(service)
             update = service.get("UpdateStatus") or {}
+            track.updating = track.updating or update.get("State") not in (None, "completed")
             if update.get("State") == "rollback_started" and update.get("Message"):
                 track.rollback_cause = str(update["Message"])
             verdict = assess(
@@ -260,7 +260,9 @@ class Watcher:
             if verdict.verdict == "converged":
                 if track.converged_since is None:
                     track.converged_since = now
-                if verdict.unit == "complete" or now - track.converged_since >= self.settle:
+                since = None if track.updating else self._clocks.started(verdict.counted, nodes)
+                since = track.converged_since if since is None else since
+                if verdict.unit == "complete" or now - since >= self.settle:
                     self._resolve(track, outcomes, "converged", _converged_reason(progress))
             else:
                 track.converged_since = None

@@ -80,9 +80,13 @@ def task(
     node: str = "n1",
     iteration: int | None = None,
     ident: str | None = None,
+    since: str | None = None,
 ) -> Json:
-    """A task as GET /tasks shows it (Slot left out for global tasks, as the engine does)."""
-    status: Json = {"State": state, "Timestamp": created, "Message": state}
+    """A task as GET /tasks shows it (Slot left out for global tasks, as the engine does); `since`: when
+    it entered `state` (Status.Timestamp, `created` unless given; "" leaves it out)."""
+    status: Json = {"State": state, "Timestamp": created if since is None else since, "Message": state}
+    if since == "":
+        del status["Timestamp"]
     if err is not None:
         status["Err"] = err
     out: Json = {

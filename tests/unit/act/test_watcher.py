@@ -98,7 +98,8 @@ def test_converged_only_after_settling() -> None:
         Snapshot([svc], [running]),
         Snapshot([svc], [task("s_w", state="failed", desired="shutdown", err="task: non-zero exit (1)"),
                          task("s_w", state="starting", created="2026-11-29T10:00:02Z")]),
-        Snapshot([svc], [task("s_w", created="2026-11-29T10:00:02Z")]),
+        # running since after the poll that saw it starting (at 10:00:02 by the engine's clock)
+        Snapshot([svc], [task("s_w", created="2026-11-29T10:00:02Z", since="2026-11-29T10:00:02.4Z")]),
     ])
     clock = Clock()
     events: list[Event] = []
