@@ -123,7 +123,7 @@ def report(n: int, replicas: int, rounds: list[dict[str, float]], calls: dict[st
           f"waiting ({calls['wait calls/s']:.1f}/s over {calls['wait s']:.1f} s), {calls['first writes']:g} writes "
           f"({n} services + 1 network + lock 2 + revision 1 = {n + 4})")
     print(f"  unchanged redeploy: composeswarm {calls['again reads']:g} reads, {calls['again writes']:g} writes "
-          f"(the deploy lock's); docker {calls['docker again reads']:g} reads, {calls['docker again writes']:g} writes")
+          f"(no lock is taken for an unchanged plan); docker {calls['docker again reads']:g} reads, {calls['docker again writes']:g} writes")
 
 
 def main() -> None:
