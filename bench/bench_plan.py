@@ -274,14 +274,7 @@ def bench_redeploy(case: str) -> None:
             print(f"  docker stack deploy: {wall:6.3f} s  write calls >= {len(changed)} "
                   f"(objects whose version moved: {', '.join(changed)})")
         finally:
-            subprocess.run([DOCKER, "stack", "rm", stack], capture_output=True)
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                left = subprocess.run([DOCKER, "network", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={stack}"],
-                                      capture_output=True, text=True).stdout.split()
-                if not left:
-                    break
-                time.sleep(1)
+            remove_stack(stack)
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 

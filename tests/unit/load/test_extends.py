@@ -8,27 +8,8 @@ from typing import Any
 
 import pytest
 
-from composeswarm.errors import InputError
 from composeswarm.load.extends import merge_service
-from composeswarm.load.project import load_project
-
-
-def write(folder: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-
-
-def load(folder: Path, files: dict[str, str], **kwargs: Any) -> Any:
-    write(folder, files)
-    project, _ = load_project(["compose.yaml"], cwd=str(folder), environ=kwargs.pop("environ", {}), **kwargs)
-    return project
-
-
-def errors(folder: Path, files: dict[str, str], **kwargs: Any) -> list[str]:
-    with pytest.raises(InputError) as info:
-        load(folder, files, **kwargs)
-    return [str(i) for i in info.value.issues if i.severity == "error"]
+from tests.support.files import errors, load
 
 
 @pytest.mark.parametrize(

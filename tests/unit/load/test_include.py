@@ -4,26 +4,10 @@ variables, their resources joined; conflicts, cycles and missing files are error
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from composeswarm.errors import InputError
-from composeswarm.load.project import load_project
-
-
-def load(folder: Path, files: dict[str, str], **kwargs: Any) -> Any:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-    project, _ = load_project(["compose.yaml"], cwd=str(folder), environ=kwargs.pop("environ", {}), **kwargs)
-    return project
-
-
-def errors(folder: Path, files: dict[str, str], **kwargs: Any) -> list[str]:
-    with pytest.raises(InputError) as info:
-        load(folder, files, **kwargs)
-    return [str(i) for i in info.value.issues if i.severity == "error"]
+from tests.support.files import errors, load
 
 
 DB = "services:\n  db:\n    image: busybox:${TAG}\n    volumes: [./data:/data]\nvolumes:\n  dbdata: {}\n"
