@@ -1,5 +1,5 @@
 """python -m composeswarm."""
 
-from composeswarm.cli import main
+from composeswarm.cli import entry
 
-main()
+entry()

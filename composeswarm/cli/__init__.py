@@ -3,19 +3,22 @@
 `main` first offers the command line to `fastlane` (`--version` and a plain `validate`, run without
 typer); everything else goes to the typer app. `frame` holds the app, the shared options and help;
 `outcome` the exit-code mapping; each `*_commands` module registers its commands on import.
-`composeswarm.cli.app` builds the app on first use.
+`composeswarm.cli.app` builds the app on first use. `entry` (the console script, `python -m
+composeswarm`) runs `main` and leaves without tearing the heap down.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import typer
 
-__all__ = ["app", "main"]
+__all__ = ["app", "entry", "main"]
 
 
 def typer_app() -> typer.Typer:
@@ -54,3 +57,29 @@ def main() -> None:
 
     # every command reports its own errors: what reaches here is a Ctrl-C before one runs
     sys.exit(exit_code(typer_app(), report=lambda _: print("interrupted", file=sys.stderr)))
+
+
+def entry() -> None:
+    """The console script and `python -m composeswarm`: `main`, then exit without freeing the heap.
+
+    A plan of 2000 services leaves about 100 MB of small dicts, lists and strings; freeing them one by
+    one at interpreter shutdown took a tenth of the run (issue 14). When no other thread is alive and
+    the output flushes, the atexit hooks run (temporary files, weakref finalizers) as at a normal
+    exit, and the process ends with `os._exit`. Anything else takes the normal way out.
+    """
+    try:
+        main()
+    except SystemExit as stop:
+        code = stop.code
+    else:
+        code = 0
+    threading = sys.modules.get("threading")  # never imported: no thread was started through it
+    if (code is None or isinstance(code, int)) and (threading is None or threading.active_count() == 1):
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(code)  # a closed pipe: reported and mapped as a normal exit does
+        atexit._run_exitfuncs()
+        os._exit(code or 0)
+    sys.exit(code)

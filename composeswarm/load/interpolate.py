@@ -240,10 +240,11 @@ def interpolate(
             except ValueError as exc:
                 issue(path, f"{exc} (from {value!r})")
                 return out
+        # a string without `$` (most values) is kept here, without a call or a path
         if isinstance(value, dict):
-            return {k: walk(v, path + (k,)) for k, v in value.items()}
+            return {k: v if v.__class__ is str and "$" not in v else walk(v, path + (k,)) for k, v in value.items()}
         if isinstance(value, list):
-            return [walk(v, path + (i,)) for i, v in enumerate(value)]
+            return [v if v.__class__ is str and "$" not in v else walk(v, path + (i,)) for i, v in enumerate(value)]
         return value
 
     return walk(data, ()), issues

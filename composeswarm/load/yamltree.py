@@ -122,6 +122,10 @@ def _to_float(text: str) -> float:
     return float(text)
 
 
+# A Position made without its named tuple's Python-level __new__: the builder makes one per node.
+_position = tuple.__new__
+
+
 class _Builder:
     """Turns a node graph into Python values while recording positions."""
 
@@ -169,8 +173,9 @@ class _Builder:
             for i, child in enumerate(node.value):
                 mark = child.start_mark
                 sub = path + (i,)
-                positions[sub] = Position(file, mark.line + 1, mark.column + 1)
-                out.append(build(child, sub))
+                positions[sub] = _position(Position, (file, mark.line + 1, mark.column + 1))
+                # a plain string (most items) is taken here, without a call
+                out.append(child.value if child.__class__ is ScalarNode and child.tag == _STR else build(child, sub))
             return out
         assert isinstance(node, MappingNode)
         return self.mapping(node, path)
@@ -198,7 +203,6 @@ class _Builder:
 
     def mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        first_at: dict[str, Node] = {}
         merges: list[Node] = []
         positions, file, build = self.positions, self.file, self.build
         for knode, vnode in node.value:
@@ -211,15 +215,16 @@ class _Builder:
                 self.issue(knode, path, "mapping keys must be strings, not a mapping or list")
                 continue
             sub = path + (name,)
-            if name in first_at:
-                line = first_at[name].start_mark.line + 1
+            if name in out:
+                line = _first_key(node, name).start_mark.line + 1
                 self.issue(knode, sub, f"duplicate key {name!r} (first defined at line {line})")
                 continue
-            first_at[name] = knode
             mark = knode.start_mark
-            positions[sub] = Position(file, mark.line + 1, mark.column + 1)
-            out[name] = build(vnode, sub)
+            positions[sub] = _position(Position, (file, mark.line + 1, mark.column + 1))
+            # a plain string (most values) is taken here, without a call
+            out[name] = vnode.value if vnode.__class__ is ScalarNode and vnode.tag == _STR else build(vnode, sub)
         # `<<` merges: explicit keys win, then earlier merged mappings win over later ones.
+        explicit = set(out) if merges else ()
         for merge in merges:
             sources = merge.value if isinstance(merge, SequenceNode) else [merge]
             for src in sources:
@@ -236,9 +241,14 @@ class _Builder:
                     if name not in out:
                         out[name] = value
                 for p, where in inner.items():
-                    if p[depth] in merged and p[depth] not in first_at:
+                    if p[depth] in merged and p[depth] not in explicit:
                         self.positions.setdefault(p, where)
         return out
+
+
+def _first_key(node: MappingNode, name: str) -> Node:
+    """The first key node of `node` spelled `name` (for a duplicate's message)."""
+    return next(k for k, _ in node.value if k.__class__ is ScalarNode and str(k.value) == name)
 
 
 class _TooLarge(Exception):
