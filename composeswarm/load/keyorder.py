@@ -10,13 +10,13 @@ VOLUME_ORDER = ("type", "source", "target", "read_only", "consistency", "bind", 
 
 
 # Field order of docker's types (cli/compose/types), so `config` prints keys where docker does.
-SERVICE_ORDER = (
+SERVICE_ORDER = tuple((
     "build cap_add cap_drop cgroupns_mode cgroup_parent command configs container_name credential_spec depends_on "
     "deploy devices dns dns_search domainname entrypoint environment env_file expose external_links extra_hosts "
     "hostname healthcheck image init ipc isolation labels links logging mac_address network_mode networks pid ports "
     "privileged read_only restart secrets security_opt shm_size stdin_open stop_grace_period stop_signal sysctls "
     "tmpfs tty ulimits user oom_score_adj userns_mode volumes working_dir"
-).split()
+).split())
 
 
 # Keys the 3.x schema allows but docker 28.2's loader never reads (its struct tag has no name, so
@@ -51,8 +51,18 @@ SECTION_ORDER = {
 }
 
 
-def in_order(tree: Tree, order: tuple[str, ...] | list[str]) -> Tree:
+_RANKS: dict[tuple[str, ...], dict[str, int]] = {}
+
+
+def in_order(tree: Tree, order: tuple[str, ...]) -> Tree:
     """`tree` with the keys of `order` first, in that order, then the others (x-*) as they came."""
+    if len(order) > 2 * len(tree):
+        # a service names a few of the 56 keys: sort its own (a stable sort keeps the others' order)
+        rank = _RANKS.get(order)
+        if rank is None:
+            rank = _RANKS[order] = {k: i for i, k in enumerate(order)}
+        last = len(order)
+        return {k: tree[k] for k in sorted(tree, key=lambda k: rank.get(k, last))}
     out = {k: tree[k] for k in order if k in tree}
     out.update((k, v) for k, v in tree.items() if k not in out)
     return out

@@ -282,10 +282,11 @@ def _follow_entries(
     merged: dict[str, Any], origins: dict[int, tuple[Position, dict[str, Position]]], positions: dict[Path, Position]
 ) -> None:
     """Point ports/volumes/secrets/configs entries at where they were written, at their final index."""
-    lists = {("services", name, key) for name in merged.get("services", {}) for key in _LISTS}
-    for stale in [p for p in positions if len(p) > 3 and p[:3] in lists]:
+    services = merged.get("services", {})
+    # (every position is looked at: a test without slicing its path)
+    for stale in [p for p in positions if len(p) > 3 and p[2] in _LISTS and p[0] == "services" and p[1] in services]:
         del positions[stale]  # raw indices: expansion and merging moved the entries
-    for name, svc in merged.get("services", {}).items():
+    for name, svc in services.items():
         for key in _LISTS:
             for j, entry in enumerate(svc.get(key) or []):
                 origin = origins.get(id(entry))
