@@ -63,9 +63,10 @@ def entry() -> None:
     """The console script and `python -m composeswarm`: `main`, then exit without freeing the heap.
 
     A plan of 2000 services leaves about 100 MB of small dicts, lists and strings; freeing them one by
-    one at interpreter shutdown took a tenth of the run (issue 14). When no other thread is alive and
-    the output flushes, the atexit hooks run (temporary files, weakref finalizers) as at a normal
-    exit, and the process ends with `os._exit`. Anything else takes the normal way out.
+    one at interpreter shutdown took a tenth of the run (issue 14). When no other thread is alive, no
+    profiler or tracer is installed, and the output flushes, the atexit hooks run (temporary files,
+    weakref finalizers) as at a normal exit, and the process ends with `os._exit`. Anything else takes
+    the normal way out.
     """
     try:
         main()
@@ -74,7 +75,9 @@ def entry() -> None:
     else:
         code = 0
     threading = sys.modules.get("threading")  # never imported: no thread was started through it
-    if (code is None or isinstance(code, int)) and (threading is None or threading.active_count() == 1):
+    # a profiler, debugger or coverage tracer writes its data at the normal exit
+    watched = sys.getprofile() is not None or sys.gettrace() is not None
+    if (code is None or isinstance(code, int)) and (threading is None or threading.active_count() == 1) and not watched:
         try:
             sys.stdout.flush()
             sys.stderr.flush()
