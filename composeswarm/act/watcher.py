@@ -14,7 +14,9 @@ clock changes nothing), or after the first poll that saw it converged when the t
 usable or an update was seen in flight (its completion has no such timestamp). The polls
 are spaced so that the engine gets at most `max_rate` calls a second on average whatever N: a poll of
 k calls is followed by the next one no sooner than max(`interval`, k / `max_rate`) seconds after it
-began (a poll of two calls every 0.5 s at 4 calls/s). Nothing here prints: progress goes to
+began (a poll of two calls every 0.5 s at 4 calls/s). When every service still open is converged and
+only waits out its settle, the next poll is made when the last settle ends, not before: a poll sooner
+cannot resolve them, and one a little later would add up to a whole gap. Nothing here prints: progress goes to
 `on_event` as data (render.progress draws it).
 
 An engine that stops answering (restarting, a dropped connection, a leader election's 5xx) does not end
@@ -129,6 +131,7 @@ class Watcher:
         self._nodes: dict[str, Json] | None = None
         self._nodes_read = 0.0
         self._clocks = EngineClocks()  # the engine clocks' offsets, from below: see act.settle
+        self._settles_at: float | None = None  # set by each poll: see wait
 
     def wait(self, service_ids: Sequence[str], deadline: float, *, unchanged: bool = False) -> dict[str, Outcome]:
         """Watch the services (all at once) until each is resolved or `deadline` (clock time) passes.
@@ -181,7 +184,10 @@ class Watcher:
                         self._resolve(tracks[sid], outcomes, "timed_out", _waiting_for(tracks[sid].last))
                     break
                 gap = max(self.interval, (self.calls - calls) / self.max_rate)
-                self.sleep(max(0.0, min(began + gap - now, deadline - now)))
+                # when every open service only waits out its settle, a poll before the last settle ends
+                # cannot resolve them: poll when it ends (the rate still holds)
+                next_at = began + gap if self._settles_at is None else max(began + gap, self._settles_at)
+                self.sleep(max(0.0, min(next_at - now, deadline - now)))
         except KeyboardInterrupt:
             for sid in [s for s in tracks if s not in outcomes]:
                 self._resolve(tracks[sid], outcomes, "interrupted", "left as it is: " + _waiting_for(tracks[sid].last))
@@ -189,6 +195,7 @@ class Watcher:
         return {tracks[sid].name or sid: outcomes[sid] for sid in tracks}
 
     def _poll(self, tracks: dict[str, _Track], outcomes: dict[str, Outcome]) -> None:
+        self._settles_at = None
         open_ids = [sid for sid in tracks if sid not in outcomes]
         self.polls += 1
         self.calls += 1
@@ -214,6 +221,8 @@ class Watcher:
             raise
         nodes = self._nodes_for(history)
         now = self.clock()
+        settling: list[float] = []  # when each converged service's settle ends
+        unsettled = False  # a service left open for another reason than its settle
         self._clocks.polled(history, now)  # `history` holds the current tasks too
         for sid in ids:
             service, track = services[sid], tracks[sid]
@@ -264,11 +273,15 @@ class Watcher:
                 since = track.converged_since if since is None else since
                 if verdict.unit == "complete" or now - since >= self.settle:
                     self._resolve(track, outcomes, "converged", _converged_reason(progress))
+                else:
+                    settling.append(since + self.settle)
             else:
+                unsettled = unsettled or verdict.verdict == "waiting"
                 track.converged_since = None
                 if verdict.verdict != "waiting":
                     self._failure_logs(track.name, verdict)
                     self._resolve(track, outcomes, verdict.verdict, verdict.reason)
+        self._settles_at = max(settling) if settling and not unsettled else None
 
     def _failure_logs(self, name: str, verdict: Assessment) -> None:
         """The last lines of the log of the task the failure is judged by, masked, as an event."""
