@@ -1,8 +1,10 @@
 """Time `composeswarm validate` against `docker stack config` on the corpus and a 500-service file.
 
 Prints one line per input with the median wall time of each tool over N runs and the ratio, and
-the cold (first) run of composeswarm on the generated file, which must stay under 0.5 s, beside
-docker's first run on the same file in the same run, and their ratio.
+the cold (first) run of composeswarm on the generated file beside docker's first run on the same file in
+the same run, and their ratio. Exits 1 when composeswarm's median on the 500-service file is slower than
+docker's (issue 14's target: no slower than `docker stack config`); the first run's 0.5 s (the limit of
+the first fast-path work) is printed, not enforced: one cold run on a busy machine says little.
 Run: .venv/bin/python bench/bench_validate.py [RUNS]
 """
 
@@ -89,7 +91,7 @@ def compare(label: str, folder: Path, file: str, env: dict[str, str], runs: int)
 
 
 def main() -> int:
-    """Run the benchmark; exit 1 when the cold run on the generated file is over the limit."""
+    """Run the benchmark; exit 1 when composeswarm is slower than docker on the generated file."""
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     base_env = dict(os.environ)
     totals = [0.0, 0.0]
@@ -114,15 +116,17 @@ def main() -> int:
         cold, cold_cpu = timed_cpu([COMPOSESWARM, "validate", "-f", "docker-compose.yml"], folder, base_env)
         # docker's first run on the same new file, right after ours (issue 14: no slower than docker's)
         docker_cold, docker_cpu = timed_cpu([DOCKER, "stack", "config", "-c", "docker-compose.yml"], folder, base_env)
-        compare("generated: 500 services", folder, "docker-compose.yml", base_env, runs)
-        verdict = "ok" if cold < COLD_LIMIT else "TOO SLOW"
+        ours, theirs = compare("generated: 500 services", folder, "docker-compose.yml", base_env, runs)
         print(f"cold run of composeswarm validate on 500 services: {cold * 1000:.1f} ms wall, "
-              f"{cold_cpu * 1000:.1f} ms CPU (limit {COLD_LIMIT * 1000:.0f} ms): {verdict}")
+              f"{cold_cpu * 1000:.1f} ms CPU ({'under' if cold < COLD_LIMIT else 'over'} "
+              f"{COLD_LIMIT * 1000:.0f} ms)")
         print(f"cold run of docker stack config on the same file: {docker_cold * 1000:.1f} ms wall, "
               f"{docker_cpu * 1000:.1f} ms CPU; ratio composeswarm/docker {cold / docker_cold:.2f} wall, "
               f"{cold_cpu / docker_cpu:.2f} CPU")
         print(f"load average while measuring: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-        return 0 if cold < COLD_LIMIT else 1
+        verdict = "ok" if ours <= theirs else "SLOWER THAN DOCKER"
+        print(f"500 services, medians of {runs}: composeswarm/docker {ours / theirs:.2f}: {verdict}")
+        return 0 if ours <= theirs else 1
 
 
 if __name__ == "__main__":
