@@ -35,25 +35,13 @@ from typing import Any, Protocol
 
 from composeswarm.act.assess import Assessment, assess, lost_nodes
 from composeswarm.act.events import (
-    EngineBack,
-    EngineLost,
-    Event,
-    FailureLogs,
-    Outcome,
-    OutcomeState,
-    Progress,
-    TaskFailure,
+    EngineBack, EngineLost, Event, FailureLogs, Outcome, OutcomeState, Progress, TaskFailure,
 )
 from composeswarm.act.settle import EngineClocks
 from composeswarm.dockerrules.modes import mode_name
 from composeswarm.dockerrules.timestamps import parse_time
 from composeswarm.engine.retry import transient
-from composeswarm.errors import (
-    EngineError,
-    RolloutFailed,
-    RolloutTimeout,
-    RolloutUnknown,
-)
+from composeswarm.errors import EngineError, RolloutFailed, RolloutTimeout, RolloutUnknown
 from composeswarm.load.dependson import Condition
 
 Json = dict[str, Any]
