@@ -16,8 +16,8 @@ are spaced so that the engine gets at most `max_rate` calls a second on average 
 k calls is followed by the next one no sooner than max(`interval`, k / `max_rate`) seconds after it
 began (a poll of two calls every 0.5 s at 4 calls/s). When every service still open is converged and
 only waits out its settle, the next poll is made when the last settle ends, not before: a poll sooner
-cannot resolve them, and one a little later would add up to a whole gap. Nothing here prints: progress goes to
-`on_event` as data (render.progress draws it).
+cannot resolve them, and one a little later would add up to a whole gap. Nothing here prints:
+progress goes to `on_event` as data (render.progress draws it).
 
 An engine that stops answering (restarting, a dropped connection, a leader election's 5xx) does not end
 the wait: the reads are tried again (engine.retry), then the polls go on, slower, until it answers or

@@ -1,10 +1,10 @@
 """The commands that start without typer: `--version`, `version` and `validate`.
 
-typer (and typer 0.29 and later, which pyproject.toml keeps out, pydantic) cost more than the whole of a
-small file's validation (about 0.25 s of a 0.4 s run). `validate` is what pre-commit hooks and CI steps start cold, once per push, so its
-command line is read here when it is plain: its own options, values and file names. Anything else
-(`--help`, an option it does not know, a value missing, shell completion) returns None and goes to
-typer, so usage errors and help stay typer's. The options are typer's: `file_commands` declares them,
+typer (and with typer 0.29 and later, which pyproject.toml keeps out, pydantic) costs more than the
+whole of a small file's validation (about 0.25 s of a 0.4 s run). `validate` is what pre-commit hooks
+and CI steps start cold, once per push, so its command line is read here when it is plain: its own
+options, values and file names. Anything else (`--help`, an option it does not know, a value missing,
+shell completion) returns None and goes to typer, so usage errors and help stay typer's. The options are typer's: `file_commands` declares them,
 `tests/unit/cli/test_fastlane.py` holds the two lanes to the same answers.
 """
 
